@@ -1,0 +1,171 @@
+import { type Ctx, SYSTEM_ACTOR } from '../domain/actor.js';
+import type { Services } from '../services.js';
+
+/**
+ * The demo data set, written through the domain services so it is validated and audited like any
+ * other change. Magnitudes follow the domain notes: rare-earth oxides in tonnes, gallium and germanium
+ * in kilograms, prices in USD per unit.
+ */
+const MINERALS = [
+  { code: 'NDPR_OXIDE', name: 'NdPr oxide (Nd2O3+Pr6O11, TREO ≥ 99.5%)', unit: 't', minimumReserve: '40' },
+  { code: 'DY_OXIDE', name: 'Dysprosium oxide (Dy2O3 ≥ 99.5%)', unit: 'kg', minimumReserve: '2000' },
+  { code: 'TB_OXIDE', name: 'Terbium oxide (Tb4O7 ≥ 99.99%)', unit: 'kg', minimumReserve: '500' },
+  { code: 'GA', name: 'Gallium metal 4N', unit: 'kg', minimumReserve: '1500' },
+  { code: 'GE', name: 'Germanium metal (zone-refined)', unit: 'kg', minimumReserve: '2500' },
+  { code: 'LI2CO3', name: 'Lithium carbonate, battery grade', unit: 't', minimumReserve: '250' },
+  { code: 'CO', name: 'Cobalt metal cathode', unit: 't', minimumReserve: '120' },
+  { code: 'GRAPHITE_NAT', name: 'Natural flake graphite', unit: 't', minimumReserve: '600' },
+  { code: 'SB', name: 'Antimony ingot', unit: 't', minimumReserve: '60' },
+  { code: 'W_APT', name: 'Tungsten (ammonium paratungstate)', unit: 't', minimumReserve: '35' },
+] as const;
+
+const DEPOTS = [
+  { code: 'US-NV-RENO', name: 'Reno bonded warehouse', country: 'US' },
+  { code: 'US-PA-PITT', name: 'Pittsburgh strategic depot', country: 'US' },
+  { code: 'AU-WA-KWIN', name: 'Kwinana allied depot', country: 'AU' },
+] as const;
+
+const COMPANIES = [
+  {
+    name: 'Aurora Motors',
+    country: 'US',
+    agreements: [
+      {
+        mineralCode: 'NDPR_OXIDE',
+        unitPrice: '110000',
+        maxOutstanding: '30',
+        replenishmentDays: 180,
+        premiumPercent: '3.5',
+      },
+      {
+        mineralCode: 'LI2CO3',
+        unitPrice: '14500',
+        maxOutstanding: '120',
+        replenishmentDays: 270,
+        premiumPercent: '2.5',
+      },
+      {
+        mineralCode: 'CO',
+        unitPrice: '33000',
+        maxOutstanding: '25',
+        replenishmentDays: 365,
+        premiumPercent: '4.25',
+      },
+    ],
+  },
+  {
+    name: 'Helios Semiconductor',
+    country: 'US',
+    agreements: [
+      {
+        mineralCode: 'GA',
+        unitPrice: '750',
+        maxOutstanding: '800',
+        replenishmentDays: 90,
+        premiumPercent: '2.3',
+      },
+      {
+        mineralCode: 'GE',
+        unitPrice: '1450',
+        maxOutstanding: '1200',
+        replenishmentDays: 120,
+        premiumPercent: '3',
+      },
+    ],
+  },
+  {
+    name: 'Northwind Turbines',
+    country: 'DE',
+    agreements: [
+      {
+        mineralCode: 'DY_OXIDE',
+        unitPrice: '230',
+        maxOutstanding: '1500',
+        replenishmentDays: 180,
+        premiumPercent: '3.5',
+      },
+      {
+        mineralCode: 'TB_OXIDE',
+        unitPrice: '560',
+        maxOutstanding: '300',
+        replenishmentDays: 180,
+        premiumPercent: '4',
+      },
+      {
+        mineralCode: 'NDPR_OXIDE',
+        unitPrice: '108500',
+        maxOutstanding: '20',
+        replenishmentDays: 240,
+        premiumPercent: '3',
+      },
+    ],
+  },
+] as const;
+
+/** Lots received per mineral: [depot index, quantity, origin, unit cost, days ago]. */
+const LOTS: Record<string, [number, string, string, string, number][]> = {
+  NDPR_OXIDE: [
+    [0, '85', 'AU', '98000', 200],
+    [1, '60.5', 'US', '112000', 90],
+  ],
+  DY_OXIDE: [[1, '6500', 'AU', '210', 150]],
+  TB_OXIDE: [[1, '1800', 'AU', '520', 150]],
+  GA: [
+    [1, '5200', 'JP', '690', 120],
+    [0, '2400', 'CA', '720', 30],
+  ],
+  GE: [[1, '7800', 'BE', '1380', 160]],
+  LI2CO3: [
+    [2, '900', 'AU', '12800', 100],
+    [0, '350', 'CL', '13100', 20],
+  ],
+  CO: [[1, '410', 'FI', '31000', 110]],
+  GRAPHITE_NAT: [[2, '2600', 'MZ', '780', 70]],
+  SB: [[0, '190', 'AU', '24000', 60]],
+  W_APT: [[1, '95', 'KR', '43000', 80]],
+};
+
+export interface SeedSummary {
+  minerals: number;
+  depots: number;
+  companies: number;
+  agreements: number;
+  lots: number;
+}
+
+/** Loads the demo data into an empty database; does nothing (returns null) when minerals exist. */
+export async function seedDemo(services: Services, now = new Date()): Promise<SeedSummary | null> {
+  const existing = await services.minerals.list({ limit: 1 });
+  if (existing.data.length > 0) return null;
+  const ctx: Ctx = { actor: SYSTEM_ACTOR, requestId: 'seed-demo' };
+  for (const m of MINERALS) await services.minerals.create(ctx, m);
+  const depotIds: string[] = [];
+  for (const d of DEPOTS) depotIds.push((await services.depots.create(ctx, d)).id);
+  let agreements = 0;
+  for (const c of COMPANIES) {
+    const company = await services.companies.create(ctx, { name: c.name, country: c.country });
+    for (const a of c.agreements) {
+      await services.agreements.create(ctx, company.id, a);
+      agreements++;
+    }
+  }
+  let lots = 0;
+  const receiveLot = (services as Partial<Services> & { lots?: { receive: Function } }).lots?.receive;
+  if (receiveLot) {
+    for (const [mineralCode, entries] of Object.entries(LOTS)) {
+      for (const [depot, quantity, originCountry, unitCost, daysAgo] of entries) {
+        await receiveLot(ctx, {
+          mineralCode,
+          depotId: depotIds[depot]!,
+          quantity,
+          originCountry,
+          unitCost,
+          receivedAt: new Date(now.getTime() - daysAgo * 86_400_000).toISOString(),
+          reference: `DEMO-PO-${mineralCode}-${lots + 1}`,
+        });
+        lots++;
+      }
+    }
+  }
+  return { minerals: MINERALS.length, depots: DEPOTS.length, companies: COMPANIES.length, agreements, lots };
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .refine((v) => v === 'memory:' || /^postgres(ql)?:\/\//.test(v), 'must be postgres://… or memory:')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SEED_DEMO: bool.optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_ISSUER: z.string().min(1).default('reserve-dev'),
+  AUTH_AUDIENCE: z.string().min(1).default('reserve-api'),
+  BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(24),
+});
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string; poolMax: number }
+  | { kind: 'pglite'; dataDir: string | null };
+
+export interface AuthConfig {
+  /** HS256 secret; in embedded mode it may be generated at start (see `auth/secret.ts`). */
+  jwtSecret: string | null;
+  jwksUrl: string | null;
+  issuer: string;
+  audience: string;
+}
+
+export interface Config {
+  database: DatabaseConfig;
+  dataDir: string;
+  host: string;
+  port: number;
+  seedDemo: boolean;
+  rateLimitMax: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  auth: AuthConfig;
+  bodyLimit: number;
+  idempotencyTtlHours: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The only reader of the environment. Throws a ConfigError whose message is one line per bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as in most shells' `VAR= command`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const database: DatabaseConfig =
+    e.DATABASE_URL === undefined
+      ? { kind: 'pglite', dataDir: e.DATA_DIR }
+      : e.DATABASE_URL === 'memory:'
+        ? { kind: 'pglite', dataDir: null }
+        : { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX };
+  if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) {
+    throw new ConfigError('invalid configuration: AUTH_JWT_SECRET and AUTH_JWKS_URL are exclusive; set one');
+  }
+  if (database.kind === 'postgres' && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
+    throw new ConfigError(
+      'invalid configuration: AUTH_JWT_SECRET (or AUTH_JWKS_URL) is required with a PostgreSQL DATABASE_URL',
+    );
+  }
+  return {
+    database,
+    dataDir: e.DATA_DIR,
+    host: e.HOST,
+    port: e.PORT,
+    seedDemo: e.SEED_DEMO ?? database.kind === 'pglite',
+    rateLimitMax: e.RATE_LIMIT_MAX,
+    logLevel: e.LOG_LEVEL,
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET ?? null,
+      jwksUrl: e.AUTH_JWKS_URL ?? null,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+    },
+    bodyLimit: e.BODY_LIMIT,
+    idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+  };
+}

@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { DatabaseConfig } from '../config.js';
+import { runMigrations } from './migrate.js';
+import * as schema from './schema.js';
+import type { Db } from './types.js';
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the configured database and brings its schema up to date (migrations under an advisory lock). */
+export async function createDatabase(config: DatabaseConfig): Promise<Database> {
+  if (config.kind === 'postgres') {
+    await runMigrations({ kind: 'postgres', url: config.url });
+    const client = postgres(config.url, {
+      max: config.poolMax,
+      onnotice: () => {},
+      // numeric and bigint stay strings (postgres.js default): exact, never Number.
+    });
+    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    return {
+      db,
+      kind: 'postgres',
+      ping: async () => {
+        await db.execute(sql`select 1`);
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  const client = config.dataDir ? new PGlite(`${config.dataDir}/pglite`) : new PGlite();
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  await runMigrations({ kind: 'pglite', db });
+  return {
+    db,
+    kind: 'pglite',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => client.close(),
+  };
+}

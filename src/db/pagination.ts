@@ -1,0 +1,56 @@
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
+import { validation } from '../domain/errors.js';
+
+/**
+ * Opaque keyset cursors over creation order `(created_at, id)`: stable under inserts, and a page
+ * costs one index range scan however deep the client pages.
+ */
+export interface CreationCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeCursor(row: CreationCursor): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): CreationCursor | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const createdAt = new Date(String(at));
+    if (
+      typeof at === 'string' &&
+      typeof id === 'string' &&
+      !Number.isNaN(createdAt.getTime()) &&
+      /^[A-Za-z0-9_-]{1,64}$/.test(id)
+    ) {
+      return { createdAt, id };
+    }
+  } catch {
+    // fall through: any undecodable cursor is the same client error
+  }
+  throw validation('cursor', 'is malformed; pass back a nextCursor exactly as received');
+}
+
+export function afterCursor(
+  createdAt: AnyColumn,
+  id: AnyColumn,
+  cursor: CreationCursor | undefined,
+): SQL | undefined {
+  if (!cursor) return undefined;
+  return sql`(${createdAt}, ${id}) > (${cursor.createdAt.toISOString()}::timestamptz, ${cursor.id})`;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** Callers fetch `limit + 1` rows; the extra one only tells whether there is a next page. */
+export function toPage<R extends CreationCursor, T>(rows: R[], limit: number, view: (row: R) => T): Page<T> {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return { data: pageRows.map(view), nextCursor: hasMore && last ? encodeCursor(last) : null };
+}

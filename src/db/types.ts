@@ -1,0 +1,18 @@
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type * as schema from './schema.js';
+
+/**
+ * The database handle every repository takes first. A transaction is a database too, so repositories
+ * never know (or care) whether they run inside one; services decide.
+ *
+ * LOCK ORDER — every transaction that locks more than one row takes them in this order, which is what
+ * keeps the service deadlock-free:
+ *   1. agreements (FOR UPDATE when terminating)
+ *   2. the mineral row (`minerals` FOR UPDATE) — the serialization point of a mineral's stock, holds
+ *      and of every company's entitlement for that mineral
+ *   3. the draw or obligation being changed (FOR UPDATE)
+ *   4. lots of that mineral, in id order (FOR UPDATE)
+ *   5. the audit chain head (`audit_head`, UPDATE … RETURNING) — always last, so the one global lock
+ *      is held for the shortest possible time
+ */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;

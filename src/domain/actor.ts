@@ -1,0 +1,18 @@
+export const ROLES = ['company', 'admin', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is acting, as proven by the bearer token. `companyId` is set exactly when `role` is `company`. */
+export interface Actor {
+  sub: string;
+  role: Role;
+  companyId: string | null;
+}
+
+/** The context every use case receives: who acts and which request it is (recorded in audit events). */
+export interface Ctx {
+  actor: Actor;
+  requestId: string;
+}
+
+/** The actor used by start-up tasks (demo data) that act on behalf of the operator. */
+export const SYSTEM_ACTOR: Actor = { sub: 'system:seed', role: 'admin', companyId: null };

@@ -1,0 +1,38 @@
+import { Decimal as DecimalJs } from 'decimal.js';
+
+/**
+ * The one decimal type of the service. Quantities and money never touch `Number`: they arrive as
+ * strings, are computed here with decimal.js (50 significant digits, far above numeric(22,4)), and
+ * leave as normalised strings (no exponent, no leading `+`, no trailing zeros).
+ */
+export const Decimal = DecimalJs.clone({
+  precision: 50,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -100,
+  toExpPos: 100,
+});
+export type Decimal = InstanceType<typeof Decimal>;
+export type DecimalInput = string | Decimal;
+
+export const dec = (value: DecimalInput): Decimal => new Decimal(value);
+
+export const ZERO = new Decimal(0);
+
+/** Normalised text of a quantity or unit price: `"10.500"` → `"10.5"`, `"0.000"` → `"0"`. */
+export const normalize = (value: DecimalInput): string => {
+  const text = new Decimal(value).toFixed();
+  return text === '-0' ? '0' : text;
+};
+
+/** Money is always printed with exactly 2 fractional digits, rounded half-even. */
+export const toMoney = (value: DecimalInput): string =>
+  new Decimal(value).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toFixed(2);
+
+export const sum = (values: Iterable<DecimalInput>): Decimal => {
+  let total = ZERO;
+  for (const v of values) total = total.plus(v);
+  return total;
+};
+
+export const max = (a: Decimal, b: Decimal): Decimal => (a.gte(b) ? a : b);
+export const min = (a: Decimal, b: Decimal): Decimal => (a.lte(b) ? a : b);

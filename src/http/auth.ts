@@ -1,0 +1,91 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import type { AuthConfig } from '../config.js';
+import { type Actor, ROLES, type Role } from '../domain/actor.js';
+import { DomainError } from '../domain/errors.js';
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+const Claims = z.object({
+  sub: z.string().min(1).max(255),
+  role: z.enum(ROLES),
+  companyId: z.uuid().optional(),
+});
+
+export type TokenVerifier = (token: string) => Promise<Actor>;
+
+const unauthorized = (detail: string) => new DomainError('unauthorized', detail);
+
+/**
+ * Verifies bearer tokens exactly as the contract says: pinned algorithms (HS256 with a shared secret,
+ * or asymmetric ones against a JWKS), `iss`, `aud`, required `exp`, `nbf` with 30 s leeway, a known
+ * role, and `companyId` for company tokens. Every failure, including jose's plain TypeErrors for a
+ * key/algorithm mismatch, becomes a 401.
+ */
+export function createTokenVerifier(auth: AuthConfig, secret: string | null): TokenVerifier {
+  const options = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    requiredClaims: ['exp', 'sub'],
+  };
+  let verify: (token: string) => Promise<JWTPayload>;
+  if (secret) {
+    const key = new TextEncoder().encode(secret);
+    verify = async (token) => (await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload;
+  } else if (auth.jwksUrl) {
+    const jwks = createRemoteJWKSet(new URL(auth.jwksUrl));
+    verify = async (token) =>
+      (await jwtVerify(token, jwks, { ...options, algorithms: ASYMMETRIC_ALGORITHMS })).payload;
+  } else {
+    throw new Error('no token verification key configured');
+  }
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      payload = await verify(token);
+    } catch {
+      throw unauthorized('The bearer token is invalid or expired.');
+    }
+    const claims = Claims.safeParse(payload);
+    if (!claims.success) throw unauthorized('The bearer token lacks a valid sub, role or companyId claim.');
+    const { sub, role, companyId } = claims.data;
+    if (role === 'company' && !companyId) throw unauthorized('A company token must carry a companyId claim.');
+    return { sub, role, companyId: role === 'company' ? (companyId ?? null) : null };
+  };
+}
+
+/** Reads `Authorization: Bearer <token>`; anything else is a 401. */
+export function bearerToken(header: string | undefined): string {
+  const match = header?.match(/^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/);
+  if (!match?.[1]) throw unauthorized('Send a token as "Authorization: Bearer <JWT>".');
+  return match[1];
+}
+
+export interface TokenRequest {
+  role: Role;
+  sub?: string;
+  companyId?: string;
+  ttlSeconds?: number;
+}
+
+/** Signs a development token (HS256) for the configured issuer and audience. */
+export function signToken(
+  auth: AuthConfig,
+  secret: string,
+  request: TokenRequest,
+  now = new Date(),
+): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  const claims: Record<string, unknown> = { role: request.role };
+  if (request.companyId) claims.companyId = request.companyId;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(request.sub ?? `dev:${request.role}${request.companyId ? `:${request.companyId}` : ''}`)
+    .setIssuer(auth.issuer)
+    .setAudience(auth.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (request.ttlSeconds ?? 3600))
+    .sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,49 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FieldError, ProblemKind } from '../domain/errors.js';
+
+const PROBLEMS: Record<ProblemKind, { status: number; title: string }> = {
+  'validation-error': { status: 400, title: 'Your request is not valid' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  forbidden: { status: 403, title: 'Not allowed for your role' },
+  'not-found': { status: 404, title: 'Resource not found' },
+  'insufficient-stock': { status: 409, title: 'Insufficient stock' },
+  'entitlement-exceeded': { status: 409, title: 'Entitlement exceeded' },
+  'no-agreement': { status: 409, title: 'No active agreement' },
+  'company-inactive': { status: 409, title: 'Company is suspended' },
+  'obligations-overdue': { status: 409, title: 'Replenishment obligations overdue' },
+  'invalid-state-transition': { status: 409, title: 'Invalid state transition' },
+  'exceeds-outstanding': { status: 409, title: 'Delivery exceeds outstanding quantity' },
+  conflict: { status: 409, title: 'Conflict' },
+  'idempotency-key-in-progress': { status: 409, title: 'Idempotent request still in progress' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'idempotency-key-reuse': { status: 422, title: 'Idempotency key reused with a different request' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'service-unavailable': { status: 503, title: 'Service unavailable' },
+  internal: { status: 500, title: 'Internal server error' },
+};
+
+export const statusOf = (kind: ProblemKind): number => PROBLEMS[kind].status;
+
+/** Sends an RFC 9457 problem. The only place a problem body is shaped. */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  kind: ProblemKind,
+  detail: string,
+  errors?: FieldError[],
+) {
+  const { status, title } = PROBLEMS[kind];
+  if (kind === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="reserve-api"');
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({
+      type: `/problems/${kind}`,
+      title,
+      status,
+      detail,
+      requestId: request.id,
+      ...(errors ? { errors } : {}),
+    });
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { dec } from '../domain/decimal.js';
+
+/** Shared request/response building blocks. Decimals are strings on the wire, always. */
+
+const decimalPattern = (fractionDigits: number, signed = false) =>
+  new RegExp(`^${signed ? '-?' : ''}\\d{1,15}(\\.\\d{1,${fractionDigits}})?$`);
+
+const decimalMessage = (fractionDigits: number) =>
+  `must be a decimal string with at most 15 integer and ${fractionDigits} fractional digits, e.g. "12.5"`;
+
+/** A requested quantity: > 0, at most 3 fractional digits, no exponent, no sign. */
+export const Quantity = z
+  .string()
+  .regex(decimalPattern(3), decimalMessage(3))
+  .refine((v) => dec(v).gt(0), 'must be greater than 0')
+  .meta({ example: '12.5', description: 'Decimal string, > 0, at most 3 fractional digits' });
+
+export const NonNegativeQuantity = z
+  .string()
+  .regex(decimalPattern(3), decimalMessage(3))
+  .meta({ example: '250', description: 'Decimal string, >= 0, at most 3 fractional digits' });
+
+export const SignedQuantity = z
+  .string()
+  .regex(decimalPattern(3, true), decimalMessage(3))
+  .refine((v) => !dec(v).isZero(), 'must not be zero')
+  .meta({ example: '-1.25', description: 'Signed decimal string, non-zero, at most 3 fractional digits' });
+
+export const UnitPrice = z
+  .string()
+  .regex(decimalPattern(4), decimalMessage(4))
+  .meta({ example: '110.0000', description: 'Decimal string, at most 4 fractional digits' });
+
+export const Money = z
+  .string()
+  .regex(decimalPattern(2), decimalMessage(2))
+  .meta({ example: '1250.00', description: 'Decimal string, at most 2 fractional digits' });
+
+export const Percent = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a decimal string with at most 2 fractional digits')
+  .refine((v) => dec(v).lte(100), 'must be between 0 and 100')
+  .meta({ example: '2.5' });
+
+/** Output decimals (already normalised by the service). */
+export const DecimalOut = z.string().meta({ example: '12.5' });
+
+export const Uuid = z.uuid();
+export const MineralCode = z.string().regex(/^[A-Z0-9_]{2,32}$/, 'must match ^[A-Z0-9_]{2,32}$');
+export const Country = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code in upper case')
+  .meta({ example: 'AU' });
+
+/** Free text: trimmed length limits, and no NUL (PostgreSQL text cannot hold it). */
+export const Text = (maxLength: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxLength)
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
+
+export const Timestamp = z.iso.datetime({ offset: true }).meta({ example: '2026-02-04T19:34:32.000Z' });
+export const TimestampOut = z.string().meta({ example: '2026-02-04T19:34:32.000Z' });
+
+export const PageQuery = {
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(512).optional(),
+};
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+
+export const IdParams = z.strictObject({ id: Uuid });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });

@@ -1,0 +1,17 @@
+import type { Actor, Ctx, Role } from '../domain/actor.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** No token needed (health, OpenAPI, docs). */
+    public?: boolean;
+    /** Roles allowed on the route; checked right after authentication, before validation. */
+    roles?: readonly Role[];
+  }
+  interface FastifyRequest {
+    actor: Actor;
+    /** Who acts and which request this is: what every use case receives. */
+    ctx: Ctx;
+    /** Set while this request owns an Idempotency-Key whose response must be stored. */
+    idempotencyClaim: { caller: string; key: string } | null;
+  }
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { BEARER, problems } from '../../http/responses.js';
+import { IdParams } from '../../http/schemas.js';
+import type { Services } from '../../services.js';
+import {
+  Agreement,
+  AgreementCreate,
+  AgreementList,
+  AgreementListQuery,
+  AgreementTerminate,
+} from './agreements.schemas.js';
+
+export function agreementRoutes(app: FastifyInstance, { agreements }: Services): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['Agreements'];
+  r.post('/v1/companies/:id/agreements', {
+    config: { roles: ['admin'] },
+    schema: {
+      operationId: 'createAgreement',
+      tags,
+      summary: "Sign a company's fixed-price agreement for a mineral",
+      security: BEARER,
+      params: IdParams,
+      body: AgreementCreate,
+      response: { 201: Agreement, ...problems(403, 404, 409, 413, 422) },
+    },
+    handler: async (req, reply) => {
+      const agreement = await agreements.create(req.ctx, req.params.id, req.body);
+      return reply.code(201).header('location', `/v1/agreements/${agreement.id}`).send(agreement);
+    },
+  });
+  r.get('/v1/agreements', {
+    schema: {
+      operationId: 'listAgreements',
+      tags,
+      summary: 'List agreements (a company sees only its own)',
+      security: BEARER,
+      querystring: AgreementListQuery,
+      response: { 200: AgreementList, ...problems() },
+    },
+    handler: (req) => agreements.list(req.actor, req.query),
+  });
+  r.get('/v1/agreements/:id', {
+    schema: {
+      operationId: 'getAgreement',
+      tags,
+      summary: 'Get an agreement',
+      security: BEARER,
+      params: IdParams,
+      response: { 200: Agreement, ...problems(404) },
+    },
+    handler: (req) => agreements.get(req.actor, req.params.id),
+  });
+  r.post('/v1/agreements/:id/terminate', {
+    config: { roles: ['admin'] },
+    schema: {
+      operationId: 'terminateAgreement',
+      tags,
+      summary: 'Terminate an agreement (open draws and obligations keep their terms)',
+      security: BEARER,
+      params: IdParams,
+      body: AgreementTerminate,
+      response: { 200: Agreement, ...problems(403, 404, 409, 413, 422) },
+    },
+    handler: (req) => agreements.terminate(req.ctx, req.params.id, req.body?.reason),
+  });
+}

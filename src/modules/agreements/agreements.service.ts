@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { Actor, Ctx } from '../../domain/actor.js';
+import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
+import type { Deps } from '../../services.js';
+import { appendEvents } from '../audit/audit.repository.js';
+import { findCompany } from '../companies/companies.repository.js';
+import { findMineral } from '../minerals/minerals.repository.js';
+import {
+  findAgreement,
+  insertAgreement,
+  listAgreements,
+  lockAgreement,
+  terminateAgreement,
+} from './agreements.repository.js';
+import {
+  type Agreement,
+  type AgreementCreate,
+  type AgreementListQuery,
+  agreementView,
+} from './agreements.schemas.js';
+
+export type AgreementService = ReturnType<typeof createAgreementService>;
+
+export function createAgreementService({ db, clock }: Deps) {
+  return {
+    /** Signs an agreement; at most one active agreement per company and mineral (→ conflict). */
+    create: (ctx: Ctx, companyId: string, input: AgreementCreate): Promise<Agreement> =>
+      inTransaction(db, async (tx) => {
+        if (!(await findCompany(tx, companyId))) throw notFound('Company', companyId);
+        if (!(await findMineral(tx, input.mineralCode))) throw notFound('Mineral', input.mineralCode);
+        const now = clock.now();
+        const row = await insertAgreement(tx, {
+          id: randomUUID(),
+          companyId,
+          mineralCode: input.mineralCode,
+          unitPrice: input.unitPrice,
+          currency: 'USD',
+          maxOutstanding: input.maxOutstanding,
+          replenishmentDays: input.replenishmentDays,
+          premiumPercent: input.premiumPercent,
+          status: 'active',
+          createdAt: now,
+          terminatedAt: null,
+        });
+        if (!row) {
+          throw new DomainError(
+            'conflict',
+            `Company ${companyId} already has an active agreement for ${input.mineralCode}; terminate it first.`,
+          );
+        }
+        const view = agreementView(row);
+        await appendEvents(tx, ctx, now, [
+          { action: 'agreement.created', entityType: 'agreement', entityId: row.id, data: view },
+        ]);
+        return view;
+      }),
+
+    /** Ends an agreement: open draws and obligations keep the terms they locked in; new draws are refused. */
+    terminate: (ctx: Ctx, id: string, reason: string | undefined): Promise<Agreement> =>
+      inTransaction(db, async (tx) => {
+        const current = await lockAgreement(tx, id);
+        if (!current) throw notFound('Agreement', id);
+        if (current.status !== 'active')
+          throw invalidTransition('Agreement', id, current.status, 'terminated');
+        const now = clock.now();
+        const row = await terminateAgreement(tx, id, now);
+        await appendEvents(tx, ctx, now, [
+          {
+            action: 'agreement.terminated',
+            entityType: 'agreement',
+            entityId: id,
+            data: { reason: reason ?? null },
+          },
+        ]);
+        return agreementView(row);
+      }),
+
+    async get(actor: Actor, id: string): Promise<Agreement> {
+      const row = await findAgreement(db, id);
+      if (!row || (actor.role === 'company' && row.companyId !== actor.companyId))
+        throw notFound('Agreement', id);
+      return agreementView(row);
+    },
+
+    async list(actor: Actor, query: AgreementListQuery): Promise<Page<Agreement>> {
+      // A company's list holds its own agreements only, whatever companyId it asks for.
+      const companyId = actor.role === 'company' ? actor.companyId! : query.companyId;
+      if (actor.role === 'company' && query.companyId && query.companyId !== actor.companyId) {
+        return { data: [], nextCursor: null };
+      }
+      const rows = await listAgreements(
+        db,
+        { companyId, mineralCode: query.mineral, status: query.status },
+        decodeCursor(query.cursor),
+        query.limit,
+      );
+      return toPage(rows, query.limit, agreementView);
+    },
+  };
+}

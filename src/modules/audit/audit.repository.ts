@@ -1,0 +1,109 @@
+import { and, asc, eq, gt, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/types.js';
+import type { Ctx } from '../../domain/actor.js';
+import { type AuditEvent, chainHash } from './audit.chain.js';
+import { type AuditEventRow, auditEvents, auditHead } from './audit.table.js';
+
+/** One event as a service describes it; seq, time, actor and hashes are added when it is appended. */
+export interface AuditEntry {
+  action: string;
+  entityType: string;
+  entityId: string;
+  data: Record<string, unknown>;
+}
+
+export const toAuditEvent = (row: AuditEventRow): AuditEvent => ({
+  seq: row.seq,
+  occurredAt: row.occurredAt.toISOString(),
+  actor: { sub: row.actor.sub, role: row.actor.role, companyId: row.actor.companyId ?? null },
+  action: row.action,
+  entityType: row.entityType,
+  entityId: row.entityId,
+  data: row.data,
+  requestId: row.requestId,
+  prevHash: row.prevHash,
+  hash: row.hash,
+});
+
+/**
+ * Appends events to the hash chain inside the caller's transaction. Advancing the one-row head with
+ * `UPDATE … RETURNING` takes its row lock, so concurrent appenders (in any process) queue on it and
+ * each sees the hash its predecessor committed. Call it last in a transaction (lock order, step 5).
+ */
+export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEntry[]): Promise<AuditEvent[]> {
+  if (entries.length === 0) return [];
+  const [head] = await db
+    .update(auditHead)
+    .set({ seq: sql`${auditHead.seq} + ${entries.length}` })
+    .where(eq(auditHead.id, 1))
+    .returning({ seq: auditHead.seq, prevHash: auditHead.hash });
+  if (!head) throw new Error('audit_head row is missing: migrations did not run');
+  let seq = head.seq - entries.length;
+  let prevHash = head.prevHash;
+  const occurredAt = at.toISOString();
+  const actor = { sub: ctx.actor.sub, role: ctx.actor.role, companyId: ctx.actor.companyId };
+  const events: AuditEvent[] = entries.map((entry) => {
+    seq++;
+    const body = { seq, occurredAt, actor, requestId: ctx.requestId, ...entry };
+    const hash = chainHash(prevHash, body);
+    const event = { ...body, prevHash, hash };
+    prevHash = hash;
+    return event;
+  });
+  await db.insert(auditEvents).values(
+    events.map((e) => ({
+      seq: e.seq,
+      occurredAt: at,
+      actor: e.actor,
+      action: e.action,
+      entityType: e.entityType,
+      entityId: e.entityId,
+      data: e.data as Record<string, unknown>,
+      requestId: e.requestId,
+      prevHash: e.prevHash,
+      hash: e.hash,
+    })),
+  );
+  await db.update(auditHead).set({ hash: prevHash }).where(eq(auditHead.id, 1));
+  return events;
+}
+
+export interface AuditFilter {
+  afterSeq?: number;
+  fromSeq?: number;
+  toSeq?: number;
+  entityType?: string;
+  entityId?: string;
+  action?: string;
+  from?: Date;
+  to?: Date;
+}
+
+function whereOf(filter: AuditFilter): SQL | undefined {
+  const conditions: SQL[] = [];
+  if (filter.afterSeq !== undefined) conditions.push(gt(auditEvents.seq, filter.afterSeq));
+  if (filter.fromSeq !== undefined) conditions.push(gte(auditEvents.seq, filter.fromSeq));
+  if (filter.toSeq !== undefined) conditions.push(lte(auditEvents.seq, filter.toSeq));
+  if (filter.entityType) conditions.push(eq(auditEvents.entityType, filter.entityType));
+  if (filter.entityId) conditions.push(eq(auditEvents.entityId, filter.entityId));
+  if (filter.action) conditions.push(eq(auditEvents.action, filter.action));
+  if (filter.from) conditions.push(gte(auditEvents.occurredAt, filter.from));
+  if (filter.to) conditions.push(lt(auditEvents.occurredAt, filter.to));
+  return conditions.length ? and(...conditions) : undefined;
+}
+
+export async function listEvents(db: Db, filter: AuditFilter, limit: number): Promise<AuditEvent[]> {
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(whereOf(filter))
+    .orderBy(asc(auditEvents.seq))
+    .limit(limit);
+  return rows.map(toAuditEvent);
+}
+
+export async function readHead(db: Db): Promise<{ seq: number; hash: string }> {
+  const [head] = await db.select({ seq: auditHead.seq, hash: auditHead.hash }).from(auditHead);
+  if (!head) throw new Error('audit_head row is missing: migrations did not run');
+  return head;
+}

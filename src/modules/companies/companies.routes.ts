@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { BEARER, problems } from '../../http/responses.js';
+import { IdParams } from '../../http/schemas.js';
+import type { Services } from '../../services.js';
+import { Company, CompanyCreate, CompanyList, CompanyListQuery, CompanyPatch } from './companies.schemas.js';
+
+export function companyRoutes(app: FastifyInstance, { companies }: Services): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['Companies'];
+  r.get('/v1/companies', {
+    schema: {
+      operationId: 'listCompanies',
+      tags,
+      summary: 'List member companies (a company sees only itself)',
+      security: BEARER,
+      querystring: CompanyListQuery,
+      response: { 200: CompanyList, ...problems() },
+    },
+    handler: (req) => companies.list(req.actor, req.query),
+  });
+  r.get('/v1/companies/:id', {
+    schema: {
+      operationId: 'getCompany',
+      tags,
+      summary: 'Get a company',
+      security: BEARER,
+      params: IdParams,
+      response: { 200: Company, ...problems(404) },
+    },
+    handler: (req) => companies.get(req.actor, req.params.id),
+  });
+  r.post('/v1/companies', {
+    config: { roles: ['admin'] },
+    schema: {
+      operationId: 'createCompany',
+      tags,
+      summary: 'Register a member company',
+      security: BEARER,
+      body: CompanyCreate,
+      response: { 201: Company, ...problems(403, 409, 413, 422) },
+    },
+    handler: async (req, reply) => {
+      const company = await companies.create(req.ctx, req.body);
+      return reply.code(201).header('location', `/v1/companies/${company.id}`).send(company);
+    },
+  });
+  r.patch('/v1/companies/:id', {
+    config: { roles: ['admin'] },
+    schema: {
+      operationId: 'updateCompany',
+      tags,
+      summary: 'Rename, suspend or reactivate a company',
+      security: BEARER,
+      params: IdParams,
+      body: CompanyPatch,
+      response: { 200: Company, ...problems(403, 404, 413) },
+    },
+    handler: (req) => companies.update(req.ctx, req.params.id, req.body),
+  });
+}

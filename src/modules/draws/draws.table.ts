@@ -1,0 +1,70 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { instant, money, quantity, unitPrice } from '../../db/columns.js';
+import { agreements } from '../agreements/agreements.table.js';
+import { companies } from '../companies/companies.table.js';
+import { lots } from '../lots/lots.table.js';
+import { minerals } from '../minerals/minerals.table.js';
+
+export const DRAW_STATUSES = ['pending', 'approved', 'rejected', 'cancelled', 'fulfilled'] as const;
+export type DrawStatus = (typeof DRAW_STATUSES)[number];
+
+/** A draw request. The agreement's terms are copied in at submission: terminating it changes nothing here. */
+export const draws = pgTable(
+  'draws',
+  {
+    id: uuid('id').primaryKey(),
+    companyId: uuid('company_id')
+      .notNull()
+      .references(() => companies.id),
+    mineralCode: text('mineral_code')
+      .notNull()
+      .references(() => minerals.code),
+    agreementId: uuid('agreement_id')
+      .notNull()
+      .references(() => agreements.id),
+    quantity: quantity('quantity').notNull(),
+    unitPrice: unitPrice('unit_price').notNull(),
+    currency: text('currency').notNull(),
+    amount: money('amount').notNull(),
+    replenishmentDays: integer('replenishment_days').notNull(),
+    premiumPercent: numeric('premium_percent', { precision: 5, scale: 2 }).notNull(),
+    status: text('status', { enum: DRAW_STATUSES }).notNull(),
+    depotId: uuid('depot_id'),
+    note: text('note'),
+    reason: text('reason'),
+    obligationId: uuid('obligation_id'),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+    decidedAt: instant('decided_at'),
+    fulfilledAt: instant('fulfilled_at'),
+  },
+  (t) => [
+    index('draws_holds_idx').on(t.companyId, t.mineralCode, t.status),
+    index('draws_created_idx').on(t.createdAt, t.id),
+    check('draws_quantity_check', sql`${t.quantity} > 0`),
+    check(
+      'draws_status_check',
+      sql`${t.status} in ('pending', 'approved', 'rejected', 'cancelled', 'fulfilled')`,
+    ),
+  ],
+);
+export type DrawRow = typeof draws.$inferSelect;
+
+export const drawAllocations = pgTable(
+  'draw_allocations',
+  {
+    drawId: uuid('draw_id')
+      .notNull()
+      .references(() => draws.id),
+    lotId: uuid('lot_id')
+      .notNull()
+      .references(() => lots.id),
+    quantity: quantity('quantity').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.drawId, t.lotId] }),
+    check('draw_allocations_quantity_check', sql`${t.quantity} > 0`),
+  ],
+);
+export type DrawAllocationRow = typeof drawAllocations.$inferSelect;

@@ -1,0 +1,50 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import type { Db } from '../../db/types.js';
+import { type MineralRow, minerals } from './minerals.table.js';
+
+export async function findMineral(db: Db, code: string): Promise<MineralRow | undefined> {
+  const [row] = await db.select().from(minerals).where(eq(minerals.code, code));
+  return row;
+}
+
+/** Locks the mineral row: the serialization point for its stock, holds and entitlements (lock order 2). */
+export async function lockMineral(db: Db, code: string): Promise<MineralRow | undefined> {
+  const [row] = await db.select().from(minerals).where(eq(minerals.code, code)).for('update');
+  return row;
+}
+
+export async function insertMineral(
+  db: Db,
+  row: typeof minerals.$inferInsert,
+): Promise<MineralRow | undefined> {
+  const [inserted] = await db.insert(minerals).values(row).onConflictDoNothing().returning();
+  return inserted;
+}
+
+export async function updateMineral(
+  db: Db,
+  code: string,
+  changes: Partial<Pick<MineralRow, 'name' | 'minimumReserve' | 'onHand' | 'reserved' | 'updatedAt'>>,
+): Promise<MineralRow> {
+  const [row] = await db.update(minerals).set(changes).where(eq(minerals.code, code)).returning();
+  if (!row) throw new Error(`mineral ${code} vanished while locked`);
+  return row;
+}
+
+export function listMinerals(
+  db: Db,
+  cursor: CreationCursor | undefined,
+  limit: number,
+): Promise<MineralRow[]> {
+  return db
+    .select()
+    .from(minerals)
+    .where(and(afterCursor(minerals.createdAt, minerals.code, cursor)))
+    .orderBy(asc(minerals.createdAt), asc(minerals.code))
+    .limit(limit + 1);
+}
+
+export function allMinerals(db: Db): Promise<MineralRow[]> {
+  return db.select().from(minerals).orderBy(asc(minerals.createdAt), asc(minerals.code));
+}

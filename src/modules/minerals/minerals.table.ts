@@ -1,0 +1,28 @@
+import { sql } from 'drizzle-orm';
+import { check, pgTable, text } from 'drizzle-orm/pg-core';
+import { instant, quantity } from '../../db/columns.js';
+
+/**
+ * A mineral and its stock position. `on_hand` (Σ lots) and `reserved` (Σ open holds) live on the
+ * mineral row so that locking this one row serializes every change to the mineral's stock.
+ */
+export const minerals = pgTable(
+  'minerals',
+  {
+    code: text('code').primaryKey(),
+    name: text('name').notNull(),
+    unit: text('unit', { enum: ['kg', 't'] }).notNull(),
+    minimumReserve: quantity('minimum_reserve').notNull().default('0'),
+    onHand: quantity('on_hand').notNull().default('0'),
+    reserved: quantity('reserved').notNull().default('0'),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [
+    check('minerals_unit_check', sql`${t.unit} in ('kg', 't')`),
+    check('minerals_minimum_reserve_check', sql`${t.minimumReserve} >= 0`),
+    check('minerals_on_hand_check', sql`${t.onHand} >= 0`),
+    check('minerals_reserved_check', sql`${t.reserved} >= 0 and ${t.reserved} <= ${t.onHand}`),
+  ],
+);
+export type MineralRow = typeof minerals.$inferSelect;

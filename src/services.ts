@@ -1,0 +1,32 @@
+import type { Config } from './config.js';
+import type { Db } from './db/types.js';
+import type { Clock } from './domain/clock.js';
+import { createAgreementService } from './modules/agreements/agreements.service.js';
+import { createAuditService } from './modules/audit/audit.service.js';
+import { createCompanyService } from './modules/companies/companies.service.js';
+import { createDepotService } from './modules/depots/depots.service.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createMineralService } from './modules/minerals/minerals.service.js';
+
+/** What every service is built from: the database, the clock and the parsed configuration. */
+export interface Deps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+}
+
+export function createServices(deps: Deps) {
+  return {
+    minerals: createMineralService(deps),
+    depots: createDepotService(deps),
+    companies: createCompanyService(deps),
+    agreements: createAgreementService(deps),
+    audit: createAuditService(deps),
+    idempotency: createIdempotencyService({
+      db: deps.db,
+      clock: deps.clock,
+      ttlHours: deps.config.idempotencyTtlHours,
+    }),
+  };
+}
+export type Services = ReturnType<typeof createServices>;
