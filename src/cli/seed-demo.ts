@@ -150,11 +150,10 @@ export async function seedDemo(services: Services, now = new Date()): Promise<Se
     }
   }
   let lots = 0;
-  const receiveLot = (services as Partial<Services> & { lots?: { receive: Function } }).lots?.receive;
-  if (receiveLot) {
+  {
     for (const [mineralCode, entries] of Object.entries(LOTS)) {
       for (const [depot, quantity, originCountry, unitCost, daysAgo] of entries) {
-        await receiveLot(ctx, {
+        await services.lots.receive(ctx, {
           mineralCode,
           depotId: depotIds[depot]!,
           quantity,

@@ -12,18 +12,18 @@ const decimalMessage = (fractionDigits: number) =>
 /** A requested quantity: > 0, at most 3 fractional digits, no exponent, no sign. */
 export const Quantity = z
   .string()
-  .regex(decimalPattern(3), decimalMessage(3))
+  .regex(decimalPattern(3), { message: decimalMessage(3), abort: true })
   .refine((v) => dec(v).gt(0), 'must be greater than 0')
   .meta({ example: '12.5', description: 'Decimal string, > 0, at most 3 fractional digits' });
 
 export const NonNegativeQuantity = z
   .string()
-  .regex(decimalPattern(3), decimalMessage(3))
+  .regex(decimalPattern(3), { message: decimalMessage(3), abort: true })
   .meta({ example: '250', description: 'Decimal string, >= 0, at most 3 fractional digits' });
 
 export const SignedQuantity = z
   .string()
-  .regex(decimalPattern(3, true), decimalMessage(3))
+  .regex(decimalPattern(3, true), { message: decimalMessage(3), abort: true })
   .refine((v) => !dec(v).isZero(), 'must not be zero')
   .meta({ example: '-1.25', description: 'Signed decimal string, non-zero, at most 3 fractional digits' });
 
@@ -39,7 +39,7 @@ export const Money = z
 
 export const Percent = z
   .string()
-  .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a decimal string with at most 2 fractional digits')
+  .regex(/^\d{1,3}(\.\d{1,2})?$/, { message: 'must be a decimal string with at most 2 fractional digits', abort: true })
   .refine((v) => dec(v).lte(100), 'must be between 0 and 100')
   .meta({ example: '2.5' });
 

@@ -23,7 +23,7 @@ export const AgreementCreate = z.strictObject({
 });
 export type AgreementCreate = z.infer<typeof AgreementCreate>;
 
-export const AgreementTerminate = z.strictObject({ reason: Text(1000).optional() }).optional();
+export const AgreementTerminate = z.strictObject({ reason: Text(1000).optional() }).nullish();
 
 export const Agreement = z
   .object({

@@ -1,0 +1,83 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import type { Db } from '../../db/types.js';
+import { HOLDING } from './draws.rules.js';
+import { type DrawAllocationRow, type DrawRow, drawAllocations, draws } from './draws.table.js';
+
+export async function findDraw(db: Db, id: string): Promise<DrawRow | undefined> {
+  const [row] = await db.select().from(draws).where(eq(draws.id, id));
+  return row;
+}
+
+/** Lock order step 3: after the mineral row. */
+export async function lockDraw(db: Db, id: string): Promise<DrawRow | undefined> {
+  const [row] = await db.select().from(draws).where(eq(draws.id, id)).for('update');
+  return row;
+}
+
+export async function insertDraw(db: Db, row: DrawRow): Promise<DrawRow> {
+  const [inserted] = await db.insert(draws).values(row).returning();
+  return inserted!;
+}
+
+export async function updateDraw(
+  db: Db,
+  id: string,
+  changes: Partial<Pick<DrawRow, 'status' | 'reason' | 'updatedAt' | 'decidedAt' | 'fulfilledAt' | 'obligationId'>>,
+): Promise<DrawRow> {
+  const [row] = await db.update(draws).set(changes).where(eq(draws.id, id)).returning();
+  return row!;
+}
+
+/** Σ quantity of the company's pending and approved draws of a mineral (its holds). */
+export async function sumHeld(db: Db, companyId: string, mineralCode: string): Promise<string> {
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${draws.quantity}), 0)::text` })
+    .from(draws)
+    .where(
+      and(
+        eq(draws.companyId, companyId),
+        eq(draws.mineralCode, mineralCode),
+        inArray(draws.status, [...HOLDING]),
+      ),
+    );
+  return row?.total ?? '0';
+}
+
+export async function insertAllocations(db: Db, rows: DrawAllocationRow[]): Promise<void> {
+  if (rows.length > 0) await db.insert(drawAllocations).values(rows);
+}
+
+export async function allocationsOf(db: Db, drawIds: string[]): Promise<Map<string, DrawAllocationRow[]>> {
+  const byDraw = new Map<string, DrawAllocationRow[]>();
+  if (drawIds.length === 0) return byDraw;
+  const rows = await db
+    .select()
+    .from(drawAllocations)
+    .where(inArray(drawAllocations.drawId, drawIds))
+    .orderBy(asc(drawAllocations.drawId), asc(drawAllocations.lotId));
+  for (const row of rows) byDraw.set(row.drawId, [...(byDraw.get(row.drawId) ?? []), row]);
+  return byDraw;
+}
+
+export interface DrawFilter {
+  companyId?: string;
+  mineralCode?: string;
+  status?: DrawRow['status'];
+}
+
+export function listDraws(db: Db, filter: DrawFilter, cursor: CreationCursor | undefined, limit: number) {
+  return db
+    .select()
+    .from(draws)
+    .where(
+      and(
+        filter.companyId ? eq(draws.companyId, filter.companyId) : undefined,
+        filter.mineralCode ? eq(draws.mineralCode, filter.mineralCode) : undefined,
+        filter.status ? eq(draws.status, filter.status) : undefined,
+        afterCursor(draws.createdAt, draws.id, cursor),
+      ),
+    )
+    .orderBy(asc(draws.createdAt), asc(draws.id))
+    .limit(limit + 1);
+}

@@ -1,0 +1,130 @@
+import { DAY_MS } from '../../domain/clock.js';
+import { Decimal, type DecimalInput, dec, max, min, ZERO } from '../../domain/decimal.js';
+import type { ProblemKind } from '../../domain/errors.js';
+import type { DrawStatus } from './draws.table.js';
+
+/** draw `amount` = quantity × unitPrice, rounded half-even to 2 decimals (the contract's rule). */
+export const drawAmount = (quantity: DecimalInput, unitPrice: DecimalInput): Decimal =>
+  dec(quantity).times(unitPrice).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN);
+
+/** obligation `quantityDue` = quantity × (1 + premiumPercent / 100), rounded UP to 3 decimals. */
+export const quantityDue = (quantity: DecimalInput, premiumPercent: DecimalInput): Decimal =>
+  dec(quantity)
+    .times(dec('1').plus(dec(premiumPercent).dividedBy(100)))
+    .toDecimalPlaces(3, Decimal.ROUND_UP);
+
+/** `dueAt` = fulfilment time + replenishmentDays days. */
+export const dueAt = (fulfilledAt: Date, replenishmentDays: number): Date =>
+  new Date(fulfilledAt.getTime() + replenishmentDays * DAY_MS);
+
+export interface Position {
+  onHand: DecimalInput;
+  reserved: DecimalInput;
+  minimumReserve: DecimalInput;
+}
+
+/** `drawable` = max(0, onHand − reserved − minimumReserve). */
+export const drawable = (p: Position): Decimal => max(ZERO, dec(p.onHand).minus(p.reserved).minus(p.minimumReserve));
+
+export interface DrawCheckInput {
+  companyStatus: 'active' | 'suspended';
+  hasOverdueObligation: boolean;
+  agreement: { maxOutstanding: DecimalInput } | null;
+  /** The company's pending + approved draws of this mineral. */
+  held: DecimalInput;
+  /** Σ quantityOutstanding of the company's unsettled obligations for this mineral (premium included). */
+  outstanding: DecimalInput;
+  quantity: DecimalInput;
+  position: Position;
+}
+
+export interface DrawRefusal {
+  kind: ProblemKind;
+  detail: string;
+}
+
+/** The contract's submission checks, in the contract's order; null when the draw may be held. */
+export function checkDraw(input: DrawCheckInput): DrawRefusal | null {
+  if (input.companyStatus !== 'active') {
+    return { kind: 'company-inactive', detail: 'The company is suspended and may not draw.' };
+  }
+  if (input.hasOverdueObligation) {
+    return { kind: 'obligations-overdue', detail: 'The company has an overdue replenishment obligation.' };
+  }
+  if (!input.agreement) {
+    return { kind: 'no-agreement', detail: 'The company has no active agreement for this mineral.' };
+  }
+  const committed = dec(input.held).plus(input.outstanding);
+  if (committed.plus(input.quantity).gt(input.agreement.maxOutstanding)) {
+    const room = max(ZERO, dec(input.agreement.maxOutstanding).minus(committed));
+    return {
+      kind: 'entitlement-exceeded',
+      detail: `The draw would exceed the agreement's maxOutstanding ${dec(input.agreement.maxOutstanding).toFixed()}; at most ${room.toFixed()} more may be drawn now.`,
+    };
+  }
+  const available = drawable(input.position);
+  if (dec(input.quantity).gt(available)) {
+    return {
+      kind: 'insufficient-stock',
+      detail: `Only ${available.toFixed()} is drawable (on hand minus holds minus the strategic floor).`,
+    };
+  }
+  return null;
+}
+
+type Transition = 'approve' | 'reject' | 'cancel' | 'fulfil';
+
+/** Allowed transitions; cancel by a company is narrower (pending only), see `mayCancel`. */
+const TRANSITIONS: Record<Transition, { from: readonly DrawStatus[]; to: DrawStatus }> = {
+  approve: { from: ['pending'], to: 'approved' },
+  reject: { from: ['pending'], to: 'rejected' },
+  cancel: { from: ['pending', 'approved'], to: 'cancelled' },
+  fulfil: { from: ['approved'], to: 'fulfilled' },
+};
+
+export function nextStatus(from: DrawStatus, transition: Transition, byCompany = false): DrawStatus | null {
+  const rule = TRANSITIONS[transition];
+  if (byCompany && transition === 'cancel' && from !== 'pending') return null;
+  return rule.from.includes(from) ? rule.to : null;
+}
+
+/** Statuses whose quantity is held (counted in `reserved`). */
+export const HOLDING: readonly DrawStatus[] = ['pending', 'approved'];
+
+export interface LotStock {
+  id: string;
+  depotId: string;
+  quantityOnHand: DecimalInput;
+  receivedAt: Date;
+}
+
+export interface Allocation {
+  lotId: string;
+  quantity: Decimal;
+}
+
+/**
+ * FIFO allocation: the draw's depot's lots oldest `receivedAt` first, then the other depots' lots
+ * oldest first (ties by id, so the result is deterministic). Returns null when the lots cannot cover
+ * the quantity.
+ */
+export function allocateFifo(lots: LotStock[], quantity: DecimalInput, preferredDepotId: string | null): Allocation[] | null {
+  const ordered = [...lots].sort((a, b) => {
+    const pa = a.depotId === preferredDepotId ? 0 : 1;
+    const pb = b.depotId === preferredDepotId ? 0 : 1;
+    if (pa !== pb) return pa - pb;
+    const t = a.receivedAt.getTime() - b.receivedAt.getTime();
+    return t !== 0 ? t : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+  let remaining = dec(quantity);
+  const allocations: Allocation[] = [];
+  for (const lot of ordered) {
+    if (remaining.isZero()) break;
+    const take = min(remaining, dec(lot.quantityOnHand));
+    if (take.gt(0)) {
+      allocations.push({ lotId: lot.id, quantity: take });
+      remaining = remaining.minus(take);
+    }
+  }
+  return remaining.isZero() ? allocations : null;
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { BEARER, problems } from '../../http/responses.js';
+import type { Services } from '../../services.js';
+import { InventoryList, InventoryListQuery, InventoryParams, InventoryPosition } from './inventory.schemas.js';
+
+export function inventoryRoutes(app: FastifyInstance, { inventory }: Services): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['Inventory'];
+  r.get('/v1/inventory', {
+    schema: {
+      operationId: 'listInventory',
+      tags,
+      summary: 'Stock position of every mineral',
+      security: BEARER,
+      querystring: InventoryListQuery,
+      response: { 200: InventoryList, ...problems() },
+    },
+    handler: (req) => inventory.list(req.query),
+  });
+  r.get('/v1/inventory/:code', {
+    schema: {
+      operationId: 'getInventory',
+      tags,
+      summary: 'Stock position of one mineral',
+      security: BEARER,
+      params: InventoryParams,
+      response: { 200: InventoryPosition, ...problems(404) },
+    },
+    handler: (req) => inventory.get(req.params.code),
+  });
+}

@@ -1,0 +1,70 @@
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import type { Db } from '../../db/types.js';
+import { type LotAdjustmentRow, type LotRow, lotAdjustments, lots, stockMovements } from './lots.table.js';
+
+export async function findLot(db: Db, id: string): Promise<LotRow | undefined> {
+  const [row] = await db.select().from(lots).where(eq(lots.id, id));
+  return row;
+}
+
+export async function lockLot(db: Db, id: string): Promise<LotRow | undefined> {
+  const [row] = await db.select().from(lots).where(eq(lots.id, id)).for('update');
+  return row;
+}
+
+/** Locks every lot of a mineral that still holds stock, in id order (lock order step 4). */
+export function lockStockedLots(db: Db, mineralCode: string): Promise<LotRow[]> {
+  return db
+    .select()
+    .from(lots)
+    .where(and(eq(lots.mineralCode, mineralCode), gt(lots.quantityOnHand, '0')))
+    .orderBy(asc(lots.id))
+    .for('update');
+}
+
+export async function insertLot(db: Db, row: LotRow): Promise<LotRow> {
+  const [inserted] = await db.insert(lots).values(row).returning();
+  return inserted!;
+}
+
+export async function setLotOnHand(db: Db, id: string, quantityOnHand: string): Promise<void> {
+  await db.update(lots).set({ quantityOnHand }).where(eq(lots.id, id));
+}
+
+export async function insertAdjustment(db: Db, row: LotAdjustmentRow): Promise<LotAdjustmentRow> {
+  const [inserted] = await db.insert(lotAdjustments).values(row).returning();
+  return inserted!;
+}
+
+export type NewMovement = Omit<typeof stockMovements.$inferInsert, 'seq'>;
+
+/** Ledger rows, written in the transaction of the movement they record. */
+export async function recordMovements(db: Db, movements: NewMovement[]): Promise<void> {
+  if (movements.length > 0) await db.insert(stockMovements).values(movements);
+}
+
+export function listLots(
+  db: Db,
+  filter: { mineralCode?: string; depotId?: string },
+  cursor: CreationCursor | undefined,
+  limit: number,
+): Promise<LotRow[]> {
+  return db
+    .select()
+    .from(lots)
+    .where(
+      and(
+        filter.mineralCode ? eq(lots.mineralCode, filter.mineralCode) : undefined,
+        filter.depotId ? eq(lots.depotId, filter.depotId) : undefined,
+        afterCursor(lots.createdAt, lots.id, cursor),
+      ),
+    )
+    .orderBy(asc(lots.createdAt), asc(lots.id))
+    .limit(limit + 1);
+}
+
+export function findLots(db: Db, ids: string[]): Promise<LotRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.select().from(lots).where(inArray(lots.id, ids));
+}
