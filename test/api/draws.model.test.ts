@@ -21,10 +21,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('submit' as const), company: fc.nat(1), q: qty }) },
   ...(['approve', 'reject', 'cancel', 'fulfil'] as const).map((kind) => ({
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant(kind), draw: fc.nat(20) }),
+    arbitrary: fc.record({ kind: fc.constant(kind), draw: fc.nat(3) }),
   })),
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('receive' as const), q: qty }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('deliver' as const), obligation: fc.nat(10), q: qty }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('deliver' as const), obligation: fc.nat(3), q: qty }) },
 );
 
 const FLOOR = '10';
@@ -42,7 +42,7 @@ describeDb('draws against a model of the rules (fast-check)', () => {
 
   it('matches the model after every operation', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 18 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { minLength: 8, maxLength: 24 }), async (ops) => {
         const r = await setupReserve(t, {
           minimumReserve: FLOOR,
           lots: [{ quantity: '100' }],
@@ -102,7 +102,8 @@ describeDb('draws against a model of the rules (fast-check)', () => {
               .send({ mineralCode: r.mineralCode, depotId: r.otherDepotId, quantity: toQ(o.q), originCountry: 'CA' });
             onHand = onHand.plus(toQ(o.q));
           } else if (o.kind === 'deliver') {
-            const ob = obligations[o.obligation % Math.max(1, obligations.length)];
+            // Recent obligations and draws are the interesting ones: index from the end.
+            const ob = obligations[obligations.length - 1 - (o.obligation % Math.max(1, obligations.length))];
             if (!ob) continue;
             const q = dec(toQ(o.q));
             expected = ob.outstanding.isZero() ? 'invalid-state-transition' : q.gt(ob.outstanding) ? 'exceeds-outstanding' : 'ok';
@@ -115,7 +116,7 @@ describeDb('draws against a model of the rules (fast-check)', () => {
               onHand = onHand.plus(q);
             }
           } else {
-            const d = draws[o.draw % Math.max(1, draws.length)];
+            const d = draws[draws.length - 1 - (o.draw % Math.max(1, draws.length))];
             if (!d) continue;
             const allowed: Record<string, string[]> = {
               approve: ['pending'],
@@ -157,7 +158,7 @@ describeDb('draws against a model of the rules (fast-check)', () => {
           expect(normalize(apiOutstanding)).toBe(normalize(outstandingOf(i)));
         }
       }),
-      { numRuns: 12, seed: Number(process.env.FC_SEED ?? 20261121) },
+      { numRuns: 15, seed: Number(process.env.FC_SEED ?? 20261121) },
     );
   }, 120_000);
 });
