@@ -37,6 +37,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
     transform: jsonSchemaTransform,
   });
+  // The interactive docs and their static assets need no token.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
+  });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
