@@ -16,3 +16,14 @@ export interface Ctx {
 
 /** The actor used by start-up tasks (demo data) that act on behalf of the operator. */
 export const SYSTEM_ACTOR: Actor = { sub: 'system:seed', role: 'admin', companyId: null };
+
+/**
+ * The company whose records a list may show: a company token always sees its own records only,
+ * whatever `companyId` filter it sends (another company's → nothing, `null`); other roles see what
+ * they ask for (`undefined` = every company).
+ */
+export function companyScope(actor: Actor, requested: string | undefined): string | undefined | null {
+  if (actor.role !== 'company') return requested;
+  if (requested !== undefined && requested !== actor.companyId) return null;
+  return actor.companyId ?? null;
+}

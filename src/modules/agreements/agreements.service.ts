@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Actor, Ctx } from '../../domain/actor.js';
+import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
 import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
@@ -85,11 +85,8 @@ export function createAgreementService({ db, clock }: Deps) {
     },
 
     async list(actor: Actor, query: AgreementListQuery): Promise<Page<Agreement>> {
-      // A company's list holds its own agreements only, whatever companyId it asks for.
-      const companyId = actor.role === 'company' ? actor.companyId! : query.companyId;
-      if (actor.role === 'company' && query.companyId && query.companyId !== actor.companyId) {
-        return { data: [], nextCursor: null };
-      }
+      const companyId = companyScope(actor, query.companyId);
+      if (companyId === null) return { data: [], nextCursor: null };
       const rows = await listAgreements(
         db,
         { companyId, mineralCode: query.mineral, status: query.status },

@@ -23,7 +23,9 @@ export async function insertDraw(db: Db, row: DrawRow): Promise<DrawRow> {
 export async function updateDraw(
   db: Db,
   id: string,
-  changes: Partial<Pick<DrawRow, 'status' | 'reason' | 'updatedAt' | 'decidedAt' | 'fulfilledAt' | 'obligationId'>>,
+  changes: Partial<
+    Pick<DrawRow, 'status' | 'reason' | 'updatedAt' | 'decidedAt' | 'fulfilledAt' | 'obligationId'>
+  >,
 ): Promise<DrawRow> {
   const [row] = await db.update(draws).set(changes).where(eq(draws.id, id)).returning();
   return row!;

@@ -3,12 +3,26 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { BEARER, problems } from '../../http/responses.js';
 import { IdParams } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
-import { Draw, DrawApprove, DrawCancel, DrawFulfil, DrawList, DrawListQuery, DrawReject, DrawSubmit } from './draws.schemas.js';
+import {
+  Draw,
+  DrawApprove,
+  DrawCancel,
+  DrawFulfil,
+  DrawList,
+  DrawListQuery,
+  DrawReject,
+  DrawSubmit,
+} from './draws.schemas.js';
 
 export function drawRoutes(app: FastifyInstance, { draws }: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['Draws'];
-  const transition = { params: IdParams, security: BEARER, tags, response: { 200: Draw, ...problems(403, 404, 409, 413, 422) } };
+  const transition = {
+    params: IdParams,
+    security: BEARER,
+    tags,
+    response: { 200: Draw, ...problems(403, 404, 409, 413, 422) },
+  };
   r.post('/v1/draws', {
     config: { roles: ['company'] },
     schema: {
@@ -48,12 +62,22 @@ export function drawRoutes(app: FastifyInstance, { draws }: Services): void {
   });
   r.post('/v1/draws/:id/approve', {
     config: { roles: ['admin'] },
-    schema: { ...transition, operationId: 'approveDraw', summary: 'Approve a pending draw', body: DrawApprove },
+    schema: {
+      ...transition,
+      operationId: 'approveDraw',
+      summary: 'Approve a pending draw',
+      body: DrawApprove,
+    },
     handler: (req) => draws.approve(req.ctx, req.params.id),
   });
   r.post('/v1/draws/:id/reject', {
     config: { roles: ['admin'] },
-    schema: { ...transition, operationId: 'rejectDraw', summary: 'Reject a pending draw, releasing its hold', body: DrawReject },
+    schema: {
+      ...transition,
+      operationId: 'rejectDraw',
+      summary: 'Reject a pending draw, releasing its hold',
+      body: DrawReject,
+    },
     handler: (req) => draws.reject(req.ctx, req.params.id, req.body.reason),
   });
   r.post('/v1/draws/:id/cancel', {

@@ -24,7 +24,8 @@ export interface Position {
 }
 
 /** `drawable` = max(0, onHand − reserved − minimumReserve). */
-export const drawable = (p: Position): Decimal => max(ZERO, dec(p.onHand).minus(p.reserved).minus(p.minimumReserve));
+export const drawable = (p: Position): Decimal =>
+  max(ZERO, dec(p.onHand).minus(p.reserved).minus(p.minimumReserve));
 
 export interface DrawCheckInput {
   companyStatus: 'active' | 'suspended';
@@ -108,7 +109,11 @@ export interface Allocation {
  * oldest first (ties by id, so the result is deterministic). Returns null when the lots cannot cover
  * the quantity.
  */
-export function allocateFifo(lots: LotStock[], quantity: DecimalInput, preferredDepotId: string | null): Allocation[] | null {
+export function allocateFifo(
+  lots: LotStock[],
+  quantity: DecimalInput,
+  preferredDepotId: string | null,
+): Allocation[] | null {
   const ordered = [...lots].sort((a, b) => {
     const pa = a.depotId === preferredDepotId ? 0 : 1;
     const pb = b.depotId === preferredDepotId ? 0 : 1;

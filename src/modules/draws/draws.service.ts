@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
-import type { Actor, Ctx } from '../../domain/actor.js';
+import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { dec, normalize, sum } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound, validation } from '../../domain/errors.js';
 import type { Deps } from '../../services.js';
@@ -10,7 +10,7 @@ import { findActiveAgreement } from '../agreements/agreements.repository.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { findCompany } from '../companies/companies.repository.js';
 import { findDepot } from '../depots/depots.repository.js';
-import { recordMovements, lockStockedLots, setLotOnHand } from '../lots/lots.repository.js';
+import { lockStockedLots, recordMovements, setLotOnHand } from '../lots/lots.repository.js';
 import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
 import { hasOverdue, insertObligation, sumOutstanding } from '../obligations/obligations.repository.js';
 import { obligationView } from '../obligations/obligations.schemas.js';
@@ -24,13 +24,28 @@ import {
   sumHeld,
   updateDraw,
 } from './draws.repository.js';
-import { type Allocation, allocateFifo, checkDraw, drawAmount, dueAt, nextStatus, quantityDue } from './draws.rules.js';
-import { type Draw, type DrawFulfil, type DrawListQuery, type DrawSubmit, drawView } from './draws.schemas.js';
+import {
+  type Allocation,
+  allocateFifo,
+  checkDraw,
+  drawAmount,
+  dueAt,
+  nextStatus,
+  quantityDue,
+} from './draws.rules.js';
+import {
+  type Draw,
+  type DrawFulfil,
+  type DrawListQuery,
+  type DrawSubmit,
+  drawView,
+} from './draws.schemas.js';
 import type { DrawRow } from './draws.table.js';
 
 export type DrawService = ReturnType<typeof createDrawService>;
 
-const ownedBy = (actor: Actor, draw: DrawRow) => actor.role !== 'company' || draw.companyId === actor.companyId;
+const ownedBy = (actor: Actor, draw: DrawRow) =>
+  actor.role !== 'company' || draw.companyId === actor.companyId;
 
 export function createDrawService({ db, clock }: Deps) {
   /** Reads a draw the actor may see (another company's draw is "not found"). */
@@ -63,7 +78,9 @@ export function createDrawService({ db, clock }: Deps) {
       const verb = transition === 'reject' ? 'rejected' : 'cancelled';
       if (!to) throw invalidTransition('Draw', id, draw.status, verb);
       const now = clock.now();
-      await updateMineral(tx, mineral.code, { reserved: dec(mineral.reserved).minus(draw.quantity).toFixed() });
+      await updateMineral(tx, mineral.code, {
+        reserved: dec(mineral.reserved).minus(draw.quantity).toFixed(),
+      });
       const updated = await updateDraw(tx, id, { status: to, reason, updatedAt: now, decidedAt: now });
       await appendEvents(tx, ctx, now, [
         {
@@ -131,7 +148,9 @@ export function createDrawService({ db, clock }: Deps) {
           decidedAt: null,
           fulfilledAt: null,
         });
-        await updateMineral(tx, mineral.code, { reserved: dec(mineral.reserved).plus(input.quantity).toFixed() });
+        await updateMineral(tx, mineral.code, {
+          reserved: dec(mineral.reserved).plus(input.quantity).toFixed(),
+        });
         const view = drawView(draw, []);
         await appendEvents(tx, ctx, now, [
           { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
@@ -158,7 +177,8 @@ export function createDrawService({ db, clock }: Deps) {
     reject: (ctx: Ctx, id: string, reason: string) => releaseHold(ctx, id, 'reject', reason),
 
     /** → cancelled, releasing the hold: the owning company while pending, an admin while pending or approved. */
-    cancel: (ctx: Ctx, id: string, reason: string | undefined) => releaseHold(ctx, id, 'cancel', reason ?? null),
+    cancel: (ctx: Ctx, id: string, reason: string | undefined) =>
+      releaseHold(ctx, id, 'cancel', reason ?? null),
 
     /**
      * approved → fulfilled: takes the quantity out of lots (explicit allocations, or FIFO preferring
@@ -204,7 +224,8 @@ export function createDrawService({ db, clock }: Deps) {
           allocations = allocateFifo(lots, draw.quantity, draw.depotId);
         }
         // on_hand ≥ reserved ≥ this hold, so FIFO always covers it; the check guards the invariant anyway.
-        if (!allocations) throw new DomainError('insufficient-stock', `Lots of ${mineral.code} cannot cover the draw.`);
+        if (!allocations)
+          throw new DomainError('insufficient-stock', `Lots of ${mineral.code} cannot cover the draw.`);
 
         const now = clock.now();
         let onHand = dec(mineral.onHand);
@@ -230,7 +251,11 @@ export function createDrawService({ db, clock }: Deps) {
           onHand: onHand.toFixed(),
           reserved: dec(mineral.reserved).minus(draw.quantity).toFixed(),
         });
-        const allocationRows = allocations.map((a) => ({ drawId: id, lotId: a.lotId, quantity: a.quantity.toFixed() }));
+        const allocationRows = allocations.map((a) => ({
+          drawId: id,
+          lotId: a.lotId,
+          quantity: a.quantity.toFixed(),
+        }));
         await insertAllocations(tx, allocationRows);
         const obligation = await insertObligation(tx, {
           id: randomUUID(),
@@ -275,10 +300,8 @@ export function createDrawService({ db, clock }: Deps) {
     },
 
     async list(actor: Actor, query: DrawListQuery): Promise<Page<Draw>> {
-      if (actor.role === 'company' && query.companyId && query.companyId !== actor.companyId) {
-        return { data: [], nextCursor: null };
-      }
-      const companyId = actor.role === 'company' ? actor.companyId! : query.companyId;
+      const companyId = companyScope(actor, query.companyId);
+      if (companyId === null) return { data: [], nextCursor: null };
       const rows = await listDraws(
         db,
         { companyId, mineralCode: query.mineral, status: query.status },

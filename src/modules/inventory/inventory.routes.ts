@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { BEARER, problems } from '../../http/responses.js';
 import type { Services } from '../../services.js';
-import { InventoryList, InventoryListQuery, InventoryParams, InventoryPosition } from './inventory.schemas.js';
+import {
+  InventoryList,
+  InventoryListQuery,
+  InventoryParams,
+  InventoryPosition,
+} from './inventory.schemas.js';
 
 export function inventoryRoutes(app: FastifyInstance, { inventory }: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -47,7 +47,11 @@ export const Lot = z
 export type Lot = z.infer<typeof Lot>;
 
 export const LotList = page(Lot);
-export const LotListQuery = z.strictObject({ ...PageQuery, mineral: MineralCode.optional(), depotId: Uuid.optional() });
+export const LotListQuery = z.strictObject({
+  ...PageQuery,
+  mineral: MineralCode.optional(),
+  depotId: Uuid.optional(),
+});
 export type LotListQuery = z.infer<typeof LotListQuery>;
 
 export const LotAdjust = z.strictObject({ quantityDelta: SignedQuantity, reason: Text(1000) });

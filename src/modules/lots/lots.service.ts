@@ -6,7 +6,7 @@ import type { Ctx } from '../../domain/actor.js';
 import { dec, normalize } from '../../domain/decimal.js';
 import { DomainError, notFound } from '../../domain/errors.js';
 import type { Deps } from '../../services.js';
-import { appendEvents, type AuditEntry } from '../audit/audit.repository.js';
+import { type AuditEntry, appendEvents } from '../audit/audit.repository.js';
 import { findDepot } from '../depots/depots.repository.js';
 import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
 import type { MineralRow } from '../minerals/minerals.table.js';
@@ -149,7 +149,9 @@ export function createLotService({ db, clock }: Deps) {
           },
         ]);
         const view = adjustmentView(adjustment);
-        await appendEvents(tx, ctx, now, [{ action: 'lot.adjusted', entityType: 'lot', entityId: lotId, data: view }]);
+        await appendEvents(tx, ctx, now, [
+          { action: 'lot.adjusted', entityType: 'lot', entityId: lotId, data: view },
+        ]);
         return view;
       }),
 

@@ -30,7 +30,10 @@ export async function updateObligation(
   db: Db,
   id: string,
   changes: Partial<
-    Pick<ObligationRow, 'quantityDelivered' | 'status' | 'settlementAmount' | 'settlementReason' | 'updatedAt'>
+    Pick<
+      ObligationRow,
+      'quantityDelivered' | 'status' | 'settlementAmount' | 'settlementReason' | 'updatedAt'
+    >
   >,
 ): Promise<ObligationRow> {
   const [row] = await db.update(obligations).set(changes).where(eq(obligations.id, id)).returning();
@@ -78,7 +81,8 @@ export async function deliveriesOf(db: Db, ids: string[]): Promise<Map<string, O
     .from(obligationDeliveries)
     .where(inArray(obligationDeliveries.obligationId, ids))
     .orderBy(asc(obligationDeliveries.createdAt), asc(obligationDeliveries.id));
-  for (const row of rows) byObligation.set(row.obligationId, [...(byObligation.get(row.obligationId) ?? []), row]);
+  for (const row of rows)
+    byObligation.set(row.obligationId, [...(byObligation.get(row.obligationId) ?? []), row]);
   return byObligation;
 }
 
@@ -89,7 +93,12 @@ export interface ObligationFilter {
   now: Date;
 }
 
-export function listObligations(db: Db, filter: ObligationFilter, cursor: CreationCursor | undefined, limit: number) {
+export function listObligations(
+  db: Db,
+  filter: ObligationFilter,
+  cursor: CreationCursor | undefined,
+  limit: number,
+) {
   const overdue = overdueAt(filter.now);
   return db
     .select()

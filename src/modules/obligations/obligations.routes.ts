@@ -3,7 +3,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { BEARER, problems } from '../../http/responses.js';
 import { IdParams } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
-import { DeliveryCreate, Obligation, ObligationList, ObligationListQuery, Settlement } from './obligations.schemas.js';
+import {
+  DeliveryCreate,
+  Obligation,
+  ObligationList,
+  ObligationListQuery,
+  Settlement,
+} from './obligations.schemas.js';
 
 export function obligationRoutes(app: FastifyInstance, { obligations }: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();

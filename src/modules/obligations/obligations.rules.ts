@@ -11,7 +11,9 @@ export const isOverdue = (
   o: { status: ObligationStatus; quantityDue: DecimalInput; quantityDelivered: DecimalInput; dueAt: Date },
   now: Date,
 ): boolean =>
-  UNSETTLED.includes(o.status) && quantityOutstanding(o.quantityDue, o.quantityDelivered).gt(0) && o.dueAt < now;
+  UNSETTLED.includes(o.status) &&
+  quantityOutstanding(o.quantityDue, o.quantityDelivered).gt(0) &&
+  o.dueAt < now;
 
 /** An obligation is fulfilled once nothing is outstanding, partially fulfilled after any delivery. */
 export const statusAfterDelivery = (due: DecimalInput, delivered: DecimalInput): ObligationStatus =>

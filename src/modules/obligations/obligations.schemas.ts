@@ -58,7 +58,11 @@ export const ObligationListQuery = z.strictObject({
 });
 export type ObligationListQuery = z.infer<typeof ObligationListQuery>;
 
-export const obligationView = (row: ObligationRow, deliveries: ObligationDeliveryRow[], now: Date): Obligation => ({
+export const obligationView = (
+  row: ObligationRow,
+  deliveries: ObligationDeliveryRow[],
+  now: Date,
+): Obligation => ({
   id: row.id,
   companyId: row.companyId,
   drawId: row.drawId,

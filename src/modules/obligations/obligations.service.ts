@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
-import type { Actor, Ctx } from '../../domain/actor.js';
+import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { dec, normalize } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
 import type { Deps } from '../../services.js';
@@ -41,7 +41,8 @@ export function createObligationService({ db, clock }: Deps) {
     const mineral = await lockMineral(tx, known.mineralCode);
     const obligation = await lockObligation(tx, id);
     if (!mineral || !obligation) throw notFound('Obligation', id);
-    if (!UNSETTLED.includes(obligation.status)) throw invalidTransition('Obligation', id, obligation.status, action);
+    if (!UNSETTLED.includes(obligation.status))
+      throw invalidTransition('Obligation', id, obligation.status, action);
     return { mineral, obligation };
   }
 
@@ -121,7 +122,10 @@ export function createObligationService({ db, clock }: Deps) {
             data: {
               amount: dec(input.amount).toFixed(2),
               reason: input.reason,
-              quantityOutstanding: quantityOutstanding(obligation.quantityDue, obligation.quantityDelivered).toFixed(),
+              quantityOutstanding: quantityOutstanding(
+                obligation.quantityDue,
+                obligation.quantityDelivered,
+              ).toFixed(),
             },
           },
         ]);
@@ -130,19 +134,19 @@ export function createObligationService({ db, clock }: Deps) {
 
     async get(actor: Actor, id: string): Promise<Obligation> {
       const row = await findObligation(db, id);
-      if (!row || (actor.role === 'company' && row.companyId !== actor.companyId)) throw notFound('Obligation', id);
+      if (!row || (actor.role === 'company' && row.companyId !== actor.companyId))
+        throw notFound('Obligation', id);
       return view(db, row);
     },
 
     async list(actor: Actor, query: ObligationListQuery): Promise<Page<Obligation>> {
-      if (actor.role === 'company' && query.companyId && query.companyId !== actor.companyId) {
-        return { data: [], nextCursor: null };
-      }
+      const companyId = companyScope(actor, query.companyId);
+      if (companyId === null) return { data: [], nextCursor: null };
       const now = clock.now();
       const rows = await listObligations(
         db,
         {
-          companyId: actor.role === 'company' ? actor.companyId! : query.companyId,
+          companyId,
           status: query.status,
           overdue: query.overdue === undefined ? undefined : query.overdue === 'true',
           now,
