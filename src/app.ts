@@ -17,6 +17,7 @@ import { agreementRoutes } from './modules/agreements/agreements.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { companyRoutes } from './modules/companies/companies.routes.js';
 import { depotRoutes } from './modules/depots/depots.routes.js';
+import { ledgerRoutes } from './modules/ledger/ledger.routes.js';
 import { mineralRoutes } from './modules/minerals/minerals.routes.js';
 import { createServices, type Services } from './services.js';
 
@@ -60,7 +61,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const services = createServices({ db: database.db, clock, config });
+  const services = createServices({ db: database.db, streamRows: database.streamRows, clock, config });
   app.decorate('services', services);
 
   // External plugins first.
@@ -108,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   companyRoutes(app, services);
   agreementRoutes(app, services);
   auditRoutes(app, services);
+  ledgerRoutes(app, services);
 
   let purgeTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {

@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import type { StreamRows } from './db/stream.js';
 import type { Db } from './db/types.js';
 import type { Clock } from './domain/clock.js';
 import { createAgreementService } from './modules/agreements/agreements.service.js';
@@ -6,11 +7,14 @@ import { createAuditService } from './modules/audit/audit.service.js';
 import { createCompanyService } from './modules/companies/companies.service.js';
 import { createDepotService } from './modules/depots/depots.service.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createMineralService } from './modules/minerals/minerals.service.js';
 
 /** What every service is built from: the database, the clock and the parsed configuration. */
 export interface Deps {
   db: Db;
+  /** Lazy, batch-by-batch reads for exports and chain verification (`Database.streamRows`). */
+  streamRows: StreamRows;
   clock: Clock;
   config: Config;
 }
@@ -22,6 +26,7 @@ export function createServices(deps: Deps) {
     companies: createCompanyService(deps),
     agreements: createAgreementService(deps),
     audit: createAuditService(deps),
+    ledger: createLedgerService(deps),
     idempotency: createIdempotencyService({
       db: deps.db,
       clock: deps.clock,

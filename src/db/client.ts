@@ -7,11 +7,14 @@ import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { runMigrations } from './migrate.js';
 import * as schema from './schema.js';
+import { cursorStream, keysetStream, type StreamRows } from './stream.js';
 import type { Db } from './types.js';
 
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Reads a seq-ordered query lazily, batch by batch (exports, chain verification); see `stream.ts`. */
+  streamRows: StreamRows;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -30,6 +33,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
     return {
       db,
       kind: 'postgres',
+      streamRows: cursorStream(client),
       ping: async () => {
         await db.execute(sql`select 1`);
       },
@@ -44,6 +48,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
   return {
     db,
     kind: 'pglite',
+    streamRows: keysetStream(db),
     ping: async () => {
       await db.execute(sql`select 1`);
     },

@@ -55,7 +55,8 @@ export interface ChainReport {
  * offline verifier share one definition of "valid". An event is invalid when its `seq` does not follow
  * the previous one, its `prevHash` is not the previous event's hash, or its `hash` is not the hash of
  * its own body. A chain that starts after seq 1 (a partial export) is anchored on its first
- * `prevHash`, which cannot be checked without the earlier events.
+ * `prevHash`, which cannot be checked without the earlier events — unless `fromGenesis` says the chain
+ * is the whole log (the live database), where a missing first event is itself a break at seq 1.
  */
 export class ChainVerifier {
   private expectedSeq: number | null = null;
@@ -64,6 +65,13 @@ export class ChainVerifier {
   private firstInvalid: number | null = null;
   private lastSeq: number | null = null;
   private lastHash: string | null = null;
+
+  constructor(options: { fromGenesis?: boolean } = {}) {
+    if (options.fromGenesis) {
+      this.expectedSeq = 1;
+      this.expectedPrevHash = GENESIS_HASH;
+    }
+  }
 
   push(event: AuditEvent): void {
     this.checked++;

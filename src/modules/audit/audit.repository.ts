@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import type { DriverRow, SeqQuery } from '../../db/stream.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
 import { type AuditEvent, chainHash } from './audit.chain.js';
@@ -106,4 +107,43 @@ export async function readHead(db: Db): Promise<{ seq: number; hash: string }> {
   const [head] = await db.select({ seq: auditHead.seq, hash: auditHead.hash }).from(auditHead);
   if (!head) throw new Error('audit_head row is missing: migrations did not run');
   return head;
+}
+
+/**
+ * Events `fromSeq..toSeq` (inclusive) in seq order, for streaming (exports, verification). Selects
+ * driver-neutral values (see `SeqQuery`) and maps them with `toAuditEvent`, so a streamed event is the
+ * very object the list endpoint returns. `occurred_at` travels as epoch milliseconds: the column has
+ * millisecond precision, and text would depend on the session's time zone.
+ */
+export function eventsInSeqOrder(range: { fromSeq: number; toSeq: number }): SeqQuery<AuditEvent> {
+  return {
+    sql: (afterSeq, limit) => sql`
+      select seq, (extract(epoch from occurred_at) * 1000)::bigint::text as occurred_at_ms,
+             actor, action, entity_type, entity_id, data, request_id, prev_hash, hash
+      from ${auditEvents}
+      where seq > ${Math.max(afterSeq, range.fromSeq - 1)} and seq <= ${range.toSeq}
+      order by ${auditEvents.seq}
+      ${limit === null ? sql`` : sql`limit ${limit}`}`,
+    map: (row: DriverRow) =>
+      toAuditEvent({
+        seq: Number(row.seq),
+        occurredAt: new Date(Number(row.occurred_at_ms)),
+        actor: row.actor as AuditEventRow['actor'],
+        action: String(row.action),
+        entityType: String(row.entity_type),
+        entityId: String(row.entity_id),
+        data: row.data as AuditEventRow['data'],
+        requestId: String(row.request_id),
+        prevHash: String(row.prev_hash),
+        hash: String(row.hash),
+      }),
+  };
+}
+
+/** The highest stored seq (0 when there is none), whoever wrote it. */
+export async function lastEventSeq(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ seq: sql<string | number | null>`max(${auditEvents.seq})` })
+    .from(auditEvents);
+  return Number(row?.seq ?? 0);
 }

@@ -1,8 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { exportResponse, sendExport } from '../../http/export.js';
 import { BEARER, problems } from '../../http/responses.js';
 import type { Services } from '../../services.js';
-import { AuditEventList, AuditListQuery, ChainReportSchema } from './audit.schemas.js';
+import {
+  AUDIT_CSV_COLUMNS,
+  AuditEventList,
+  AuditExportQuery,
+  AuditListQuery,
+  ChainReportSchema,
+} from './audit.schemas.js';
 
 export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -20,12 +27,29 @@ export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
     },
     handler: (req) => audit.list(req.query),
   });
+  r.get('/v1/audit-events/export', {
+    config: { roles },
+    schema: {
+      operationId: 'exportAuditEvents',
+      tags,
+      summary: 'Download audit events as NDJSON or CSV, streamed in seq order',
+      description:
+        'Streams `fromSeq`..`toSeq` (both inclusive; by default the whole chain up to its current head) ' +
+        'in constant server memory. NDJSON lines are the objects the list returns, so the file can be ' +
+        'verified offline (`npm run verify-export`); CSV has a header row and `actor`/`data` as JSON text.',
+      security: BEARER,
+      querystring: AuditExportQuery,
+      response: { 200: exportResponse('AuditEvent'), ...problems(403) },
+    },
+    handler: async (req, reply) =>
+      sendExport(reply, req.query.format, await audit.exportEvents(req.query), AUDIT_CSV_COLUMNS),
+  });
   r.get('/v1/audit-events/verify', {
     config: { roles },
     schema: {
       operationId: 'verifyAuditChain',
       tags,
-      summary: 'Recompute the hash chain over every stored event',
+      summary: 'Recompute the hash chain over every stored event and check the stored head',
       security: BEARER,
       response: { 200: ChainReportSchema, ...problems(403) },
     },

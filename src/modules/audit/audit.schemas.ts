@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { MineralCode, Timestamp, TimestampOut } from '../../http/schemas.js';
+import { type CsvColumn, ExportFormat } from '../../http/export.js';
+import { Timestamp, TimestampOut } from '../../http/schemas.js';
+import type { AuditEvent } from './audit.chain.js';
 
 export const AuditEventSchema = z
   .object({
@@ -41,11 +43,31 @@ export const AuditListQuery = z.strictObject({
 });
 export type AuditListQuery = z.infer<typeof AuditListQuery>;
 
-export const AuditExportQuery = z.strictObject({
-  format: z.enum(['ndjson', 'csv']).default('ndjson'),
-  fromSeq: Seq.optional(),
-  toSeq: Seq.optional(),
-});
+export const AuditExportQuery = z
+  .strictObject({
+    format: ExportFormat,
+    fromSeq: Seq.optional().meta({ description: 'First seq to include (inclusive); default 1' }),
+    toSeq: Seq.optional().meta({ description: 'Last seq to include (inclusive); default the chain head' }),
+  })
+  .refine((q) => q.fromSeq === undefined || q.toSeq === undefined || q.fromSeq <= q.toSeq, {
+    path: ['toSeq'],
+    message: 'must not be less than fromSeq',
+  });
+export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
+
+/** Export columns, in the list's field order; `actor` and `data` as JSON text. */
+export const AUDIT_CSV_COLUMNS: readonly CsvColumn<AuditEvent>[] = [
+  { header: 'seq', cell: (e) => e.seq },
+  { header: 'occurredAt', cell: (e) => e.occurredAt },
+  { header: 'actor', cell: (e) => JSON.stringify(e.actor) },
+  { header: 'action', cell: (e) => e.action },
+  { header: 'entityType', cell: (e) => e.entityType },
+  { header: 'entityId', cell: (e) => e.entityId },
+  { header: 'data', cell: (e) => JSON.stringify(e.data) },
+  { header: 'requestId', cell: (e) => e.requestId },
+  { header: 'prevHash', cell: (e) => e.prevHash },
+  { header: 'hash', cell: (e) => e.hash },
+];
 
 export const ChainReportSchema = z
   .object({
@@ -56,10 +78,3 @@ export const ChainReportSchema = z
     firstInvalidSeq: z.number().int().nullable(),
   })
   .meta({ id: 'ChainReport' });
-
-export const LedgerExportQuery = z.strictObject({
-  format: z.enum(['ndjson', 'csv']).default('ndjson'),
-  mineral: MineralCode.optional(),
-  from: Timestamp.optional(),
-  to: Timestamp.optional(),
-});

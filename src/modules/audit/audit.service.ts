@@ -1,13 +1,15 @@
+import type { RowExport } from '../../http/export.js';
 import type { Deps } from '../../services.js';
 import { type AuditEvent, type ChainReport, ChainVerifier } from './audit.chain.js';
-import { listEvents, readHead } from './audit.repository.js';
-import type { AuditListQuery } from './audit.schemas.js';
+import { eventsInSeqOrder, lastEventSeq, listEvents, readHead } from './audit.repository.js';
+import type { AuditExportQuery, AuditListQuery } from './audit.schemas.js';
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
-const VERIFY_BATCH = 2000;
+/** Rows per database round trip when streaming: big enough to amortise it, small enough to hold. */
+const STREAM_BATCH = 1000;
 
-export function createAuditService({ db }: Deps) {
+export function createAuditService({ db, streamRows }: Deps) {
   return {
     async list(query: AuditListQuery): Promise<{ data: AuditEvent[]; nextCursor: string | null }> {
       const afterSeq = query.cursor !== undefined ? Number(query.cursor) : query.afterSeq;
@@ -29,23 +31,42 @@ export function createAuditService({ db }: Deps) {
     },
 
     /**
-     * Recomputes the whole chain from the stored rows, in seq-ordered batches (constant memory), and
-     * checks that the stored head still points at the last event (a deleted tail shows up there).
+     * Events `fromSeq..toSeq` for download, streamed in seq order. The range is capped at the chain head
+     * as it stands now: appenders hold the head's row lock until they commit, so every event up to the
+     * head is committed, the file is a consistent slice of the chain and its last hash is a real head.
+     */
+    async exportEvents(query: AuditExportQuery): Promise<RowExport<AuditEvent>> {
+      const head = await readHead(db);
+      const fromSeq = Math.max(query.fromSeq ?? 1, 1);
+      const toSeq = Math.min(query.toSeq ?? head.seq, head.seq);
+      return {
+        name: `audit-events-${fromSeq}-${toSeq}`,
+        batches: streamRows(eventsInSeqOrder({ fromSeq, toSeq }), STREAM_BATCH),
+      };
+    },
+
+    /**
+     * Recomputes the whole chain from the stored rows, streamed (constant memory), and holds it against
+     * the stored head, which every append advances in the same transaction: a deleted tail leaves the
+     * head pointing past the last event, and an event written around the chain lies beyond the head.
      */
     async verify(): Promise<ChainReport> {
-      const verifier = new ChainVerifier();
-      let afterSeq = 0;
-      for (;;) {
-        const batch = await listEvents(db, { afterSeq }, VERIFY_BATCH);
-        for (const event of batch) verifier.push(event);
-        if (batch.length < VERIFY_BATCH) break;
-        afterSeq = batch[batch.length - 1]!.seq;
-      }
+      // The head is read first and the read capped at it, so events appended meanwhile are not
+      // mistaken for a tampered tail.
       const head = await readHead(db);
-      const report = verifier.report();
-      if (head.seq !== (report.headSeq ?? 0) || (report.headHash !== null && head.hash !== report.headHash)) {
-        verifier.markInvalid(Math.min(head.seq, report.headSeq ?? 0) + 1);
+      const verifier = new ChainVerifier({ fromGenesis: true });
+      for await (const batch of streamRows(eventsInSeqOrder({ fromSeq: 1, toSeq: head.seq }), STREAM_BATCH)) {
+        for (const event of batch) verifier.push(event);
       }
+      const { headSeq, headHash } = verifier.report();
+      const lastSeq = headSeq ?? 0;
+      if (lastSeq < head.seq) verifier.markInvalid(lastSeq + 1);
+      else if (headHash !== null && headHash !== head.hash) verifier.markInvalid(lastSeq);
+      // Stored seq first, head second: a legitimate event visible to the first read was committed with
+      // its head advance, so only an event that bypassed the head can lie beyond it.
+      const storedSeq = await lastEventSeq(db);
+      const headNow = await readHead(db);
+      if (storedSeq > headNow.seq) verifier.markInvalid(headNow.seq + 1);
       return verifier.report();
     },
   };

@@ -1,0 +1,40 @@
+import type { RowExport } from '../../http/export.js';
+import type { Deps } from '../../services.js';
+import { lastMovementSeq, movementsInSeqOrder } from './ledger.repository.js';
+import type { LedgerExportQuery, LedgerMovement } from './ledger.schemas.js';
+
+export type LedgerService = ReturnType<typeof createLedgerService>;
+
+const STREAM_BATCH = 1000;
+
+/** `2026-02-04T19:34:32.000Z` → `20260204T193432Z`: a timestamp that is a valid file name everywhere. */
+const fileStamp = (iso: string) =>
+  new Date(iso)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.000Z$/, 'Z');
+
+export function createLedgerService({ db, streamRows }: Deps) {
+  return {
+    /**
+     * Every stock movement matching the filter, streamed in seq order, capped at the ledger as it stands
+     * when the export starts (so a busy reserve cannot make an export endless).
+     */
+    async exportMovements(query: LedgerExportQuery): Promise<RowExport<LedgerMovement>> {
+      const toSeq = await lastMovementSeq(db);
+      const name = [
+        'ledger',
+        query.mineral ?? 'all',
+        query.from ? fileStamp(query.from) : 'start',
+        query.to ? fileStamp(query.to) : 'end',
+      ].join('-');
+      const filter = {
+        toSeq,
+        mineralCode: query.mineral,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+      };
+      return { name, batches: streamRows(movementsInSeqOrder(filter), STREAM_BATCH) };
+    },
+  };
+}
