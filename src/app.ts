@@ -17,8 +17,12 @@ import { agreementRoutes } from './modules/agreements/agreements.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { companyRoutes } from './modules/companies/companies.routes.js';
 import { depotRoutes } from './modules/depots/depots.routes.js';
+import { drawRoutes } from './modules/draws/draws.routes.js';
+import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { ledgerRoutes } from './modules/ledger/ledger.routes.js';
+import { lotRoutes } from './modules/lots/lots.routes.js';
 import { mineralRoutes } from './modules/minerals/minerals.routes.js';
+import { obligationRoutes } from './modules/obligations/obligations.routes.js';
 import { createServices, type Services } from './services.js';
 
 export interface AppOptions {
@@ -61,6 +65,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // First, so every plugin context (swagger-ui included) answers with problems too.
+  registerErrorHandling(app);
+
   const services = createServices({ db: database.db, streamRows: database.streamRows, clock, config });
   app.decorate('services', services);
 
@@ -100,7 +107,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   registerIdempotency(app, services.idempotency);
-  registerErrorHandling(app);
 
   // Modules, explicitly.
   healthRoutes(app, database.ping);
@@ -108,6 +114,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   depotRoutes(app, services);
   companyRoutes(app, services);
   agreementRoutes(app, services);
+  lotRoutes(app, services);
+  inventoryRoutes(app, services);
+  drawRoutes(app, services);
+  obligationRoutes(app, services);
   auditRoutes(app, services);
   ledgerRoutes(app, services);
 

@@ -6,9 +6,13 @@ import { createAgreementService } from './modules/agreements/agreements.service.
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createCompanyService } from './modules/companies/companies.service.js';
 import { createDepotService } from './modules/depots/depots.service.js';
+import { createDrawService } from './modules/draws/draws.service.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createInventoryService } from './modules/inventory/inventory.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
+import { createLotService } from './modules/lots/lots.service.js';
 import { createMineralService } from './modules/minerals/minerals.service.js';
+import { createObligationService } from './modules/obligations/obligations.service.js';
 
 /** What every service is built from: the database, the clock and the parsed configuration. */
 export interface Deps {
@@ -25,6 +29,10 @@ export function createServices(deps: Deps) {
     depots: createDepotService(deps),
     companies: createCompanyService(deps),
     agreements: createAgreementService(deps),
+    lots: createLotService(deps),
+    inventory: createInventoryService(deps),
+    draws: createDrawService(deps),
+    obligations: createObligationService(deps),
     audit: createAuditService(deps),
     ledger: createLedgerService(deps),
     idempotency: createIdempotencyService({
