@@ -18,10 +18,22 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return sendProblem(request, reply, error.kind, error.detail, error.errors);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const errors: FieldError[] = error.validation.map((v) => ({
-        path: fieldPath((v.params.issue as { path: PropertyKey[] }).path, error.validationContext),
-        message: v.message ?? 'is invalid',
-      }));
+      // fastify-type-provider-zod reports the issue's path as a JSON-pointer-like `instancePath`
+      // ("/a/0/b"); an unknown property is an issue on the enclosing object that lists the keys.
+      const errors: FieldError[] = error.validation.flatMap((v) => {
+        const segments = v.instancePath
+          .split('/')
+          .slice(1)
+          .filter((s) => s !== '');
+        const keys = v.keyword === 'unrecognized_keys' ? v.params.keys : undefined;
+        if (Array.isArray(keys) && keys.length > 0) {
+          return keys.map((key) => ({
+            path: fieldPath([...segments, String(key)], error.validationContext),
+            message: 'is not an allowed property',
+          }));
+        }
+        return [{ path: fieldPath(segments, error.validationContext), message: v.message ?? 'is invalid' }];
+      });
       const detail = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
       return sendProblem(request, reply, 'validation-error', detail, errors);
     }

@@ -21,7 +21,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on a fresh database (PGlite or PostgreSQL, per TEST_DB), with real migrations. */
+/**
+ * The real app on a fresh database (PGlite or PostgreSQL, per TEST_DB), with real migrations.
+ * `env` overrides the configuration; `{ AUTH_JWKS_URL: url, AUTH_JWT_SECRET: '' }` verifies tokens
+ * against that JWKS instead of the shared secret (then `token()` still signs HS256 with TEST_SECRET,
+ * which such an app must reject).
+ */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const testDb: TestDatabase = await createTestDatabase();
   const config = loadConfig({
@@ -31,12 +36,16 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const database = await createDatabase(config.database);
+  const opened = await createDatabase(config.database);
+  // Closing twice is harmless, so a test may close the database itself (readiness) and still call close().
+  let closing: Promise<void> | undefined;
+  const database: Database = { ...opened, close: () => (closing ??= opened.close()) };
   const clock = new ManualClock(new Date());
-  const app = await buildApp({ config, database, clock, jwtSecret: TEST_SECRET, logger: false });
+  const jwtSecret = config.auth.jwksUrl ? null : (config.auth.jwtSecret ?? TEST_SECRET);
+  const app = await buildApp({ config, database, clock, jwtSecret, logger: false });
   await app.ready();
   const token = (role: Role, companyId?: string, sub?: string) =>
-    signToken(config.auth, TEST_SECRET, { role, companyId, sub }, clock.now());
+    signToken(config.auth, jwtSecret ?? TEST_SECRET, { role, companyId, sub }, clock.now());
   return {
     app,
     api: supertest(app.server),
