@@ -23,6 +23,25 @@ describeDb('reference data', () => {
   });
   afterAll(() => t?.close());
 
+  it('lists in creation order even when rows share a millisecond (frozen clock)', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `Same-ms ${i} ${randomUUID().slice(0, 6)}`);
+    const ids: string[] = [];
+    for (const name of names) {
+      const res = await t.api.post('/v1/companies').set(bearer(t.admin)).send({ name, country: 'FR' });
+      ids.push(res.body.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Response = await t.api
+        .get(`/v1/companies?limit=5${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(bearer(t.admin));
+      seen.push(...page.body.data.map((c: { id: string }) => c.id).filter((id: string) => ids.includes(id)));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+  });
+
   /** Runs one mutation and returns its response with the audit events it appended. */
   async function mutation(send: () => PromiseLike<Response>) {
     const before = await auditCount(t);

@@ -42,7 +42,13 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const database: Database = { ...opened, close: () => (closing ??= opened.close()) };
   const clock = new ManualClock(new Date());
   const jwtSecret = config.auth.jwksUrl ? null : (config.auth.jwtSecret ?? TEST_SECRET);
-  const app = await buildApp({ config, database, clock, jwtSecret, logger: false });
+  const app = await buildApp({
+    config,
+    database,
+    clock,
+    jwtSecret,
+    logger: process.env.TEST_LOG_LEVEL ? { level: process.env.TEST_LOG_LEVEL } : false,
+  });
   await app.ready();
   const token = (role: Role, companyId?: string, sub?: string) =>
     signToken(config.auth, jwtSecret ?? TEST_SECRET, { role, companyId, sub }, clock.now());

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { findCompany } from '../companies/companies.repository.js';
@@ -32,7 +32,7 @@ export function createAgreementService({ db, clock }: Deps) {
         if (!(await findMineral(tx, input.mineralCode))) throw notFound('Mineral', input.mineralCode);
         const now = clock.now();
         const row = await insertAgreement(tx, {
-          id: randomUUID(),
+          id: newId(),
           companyId,
           mineralCode: input.mineralCode,
           unitPrice: input.unitPrice,

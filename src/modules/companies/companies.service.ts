@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Actor, Ctx } from '../../domain/actor.js';
 import { notFound } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import {
@@ -27,7 +27,7 @@ export function createCompanyService({ db, clock }: Deps) {
       inTransaction(db, async (tx) => {
         const now = clock.now();
         const row = await insertCompany(tx, {
-          id: randomUUID(),
+          id: newId(),
           name: input.name,
           country: input.country,
           status: 'active',

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Ctx } from '../../domain/actor.js';
 import { DomainError, notFound } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { findDepot, insertDepot, listDepots } from './depots.repository.js';
@@ -16,7 +16,7 @@ export function createDepotService({ db, clock }: Deps) {
     create: (ctx: Ctx, input: DepotCreate): Promise<Depot> =>
       inTransaction(db, async (tx) => {
         const now = clock.now();
-        const row = await insertDepot(tx, { id: randomUUID(), ...input, createdAt: now });
+        const row = await insertDepot(tx, { id: newId(), ...input, createdAt: now });
         if (!row) throw new DomainError('conflict', `A depot with code ${input.code} already exists.`);
         const view = depotView(row);
         await appendEvents(tx, ctx, now, [

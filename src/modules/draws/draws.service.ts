@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { dec, normalize, sum } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound, validation } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { findActiveAgreement } from '../agreements/agreements.repository.js';
 import { appendEvents } from '../audit/audit.repository.js';
@@ -128,7 +128,7 @@ export function createDrawService({ db, clock }: Deps) {
         if (refusal) throw new DomainError(refusal.kind, refusal.detail);
         const terms = agreement!;
         const draw = await insertDraw(tx, {
-          id: randomUUID(),
+          id: newId(),
           companyId,
           mineralCode: mineral.code,
           agreementId: terms.id,
@@ -258,7 +258,7 @@ export function createDrawService({ db, clock }: Deps) {
         }));
         await insertAllocations(tx, allocationRows);
         const obligation = await insertObligation(tx, {
-          id: randomUUID(),
+          id: newId(),
           companyId: draw.companyId,
           drawId: id,
           mineralCode: mineral.code,

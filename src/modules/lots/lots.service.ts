@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
 import { dec, normalize } from '../../domain/decimal.js';
 import { DomainError, notFound } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { type AuditEntry, appendEvents } from '../audit/audit.repository.js';
 import { findDepot } from '../depots/depots.repository.js';
@@ -56,7 +56,7 @@ export async function receiveStock(
 ): Promise<{ lot: LotRow; audit: AuditEntry }> {
   if (!(await findDepot(tx, stock.depotId))) throw notFound('Depot', stock.depotId);
   const lot = await insertLot(tx, {
-    id: randomUUID(),
+    id: newId(),
     mineralCode: mineral.code,
     depotId: stock.depotId,
     quantityReceived: stock.quantity,
@@ -129,7 +129,7 @@ export function createLotService({ db, clock }: Deps) {
         await setLotOnHand(tx, lotId, lotAfter.toFixed());
         await updateMineral(tx, mineral.code, { onHand: onHandAfter.toFixed() });
         const adjustment = await insertAdjustment(tx, {
-          id: randomUUID(),
+          id: newId(),
           lotId,
           quantityDelta: input.quantityDelta,
           reason: input.reason,

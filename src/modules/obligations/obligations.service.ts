@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { dec, normalize } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { receiveStock } from '../lots/lots.service.js';
@@ -70,7 +70,7 @@ export function createObligationService({ db, clock }: Deps) {
           now,
           id,
         );
-        const deliveryId = randomUUID();
+        const deliveryId = newId();
         await insertDelivery(tx, {
           id: deliveryId,
           obligationId: id,
