@@ -150,20 +150,18 @@ export async function seedDemo(services: Services, now = new Date()): Promise<Se
     }
   }
   let lots = 0;
-  {
-    for (const [mineralCode, entries] of Object.entries(LOTS)) {
-      for (const [depot, quantity, originCountry, unitCost, daysAgo] of entries) {
-        await services.lots.receive(ctx, {
-          mineralCode,
-          depotId: depotIds[depot]!,
-          quantity,
-          originCountry,
-          unitCost,
-          receivedAt: new Date(now.getTime() - daysAgo * 86_400_000).toISOString(),
-          reference: `DEMO-PO-${mineralCode}-${lots + 1}`,
-        });
-        lots++;
-      }
+  for (const [mineralCode, entries] of Object.entries(LOTS)) {
+    for (const [depot, quantity, originCountry, unitCost, daysAgo] of entries) {
+      await services.lots.receive(ctx, {
+        mineralCode,
+        depotId: depotIds[depot]!,
+        quantity,
+        originCountry,
+        unitCost,
+        receivedAt: new Date(now.getTime() - daysAgo * 86_400_000).toISOString(),
+        reference: `DEMO-PO-${mineralCode}-${lots + 1}`,
+      });
+      lots++;
     }
   }
   return { minerals: MINERALS.length, depots: DEPOTS.length, companies: COMPANIES.length, agreements, lots };

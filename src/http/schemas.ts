@@ -39,7 +39,10 @@ export const Money = z
 
 export const Percent = z
   .string()
-  .regex(/^\d{1,3}(\.\d{1,2})?$/, { message: 'must be a decimal string with at most 2 fractional digits', abort: true })
+  .regex(/^\d{1,3}(\.\d{1,2})?$/, {
+    message: 'must be a decimal string with at most 2 fractional digits',
+    abort: true,
+  })
   .refine((v) => dec(v).lte(100), 'must be between 0 and 100')
   .meta({ example: '2.5' });
 

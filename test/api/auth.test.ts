@@ -114,21 +114,21 @@ describeDb('authentication', () => {
     expectUnauthorized(await getMinerals(`Bearer ${await hs256({}, secretKey, 'HS512')}`));
   });
 
-  it.each(['RS256', 'ES256'] as const)(
-    'rejects an %s token when the configured key is HS256',
-    async (alg) => {
-      const { privateKey } = await generateKeyPair(alg);
-      const token = await new SignJWT({ role: 'admin' })
-        .setProtectedHeader({ alg })
-        .setSubject('auth-test')
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime('10m')
-        .sign(privateKey);
-      expectUnauthorized(await getMinerals(`Bearer ${token}`));
-    },
-  );
+  it.each([
+    'RS256',
+    'ES256',
+  ] as const)('rejects an %s token when the configured key is HS256', async (alg) => {
+    const { privateKey } = await generateKeyPair(alg);
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg })
+      .setSubject('auth-test')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(privateKey);
+    expectUnauthorized(await getMinerals(`Bearer ${token}`));
+  });
 
   it.each([
     ['three segments of garbage', 'Bearer a.b.c'],

@@ -24,7 +24,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant(kind), draw: fc.nat(3) }),
   })),
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('receive' as const), q: qty }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('deliver' as const), obligation: fc.nat(3), q: qty }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('deliver' as const), obligation: fc.nat(3), q: qty }),
+  },
 );
 
 const FLOOR = '10';
@@ -99,14 +102,23 @@ describeDb('draws against a model of the rules (fast-check)', () => {
             res = await t.api
               .post('/v1/lots')
               .set(admin)
-              .send({ mineralCode: r.mineralCode, depotId: r.otherDepotId, quantity: toQ(o.q), originCountry: 'CA' });
+              .send({
+                mineralCode: r.mineralCode,
+                depotId: r.otherDepotId,
+                quantity: toQ(o.q),
+                originCountry: 'CA',
+              });
             onHand = onHand.plus(toQ(o.q));
           } else if (o.kind === 'deliver') {
             // Recent obligations and draws are the interesting ones: index from the end.
             const ob = obligations[obligations.length - 1 - (o.obligation % Math.max(1, obligations.length))];
             if (!ob) continue;
             const q = dec(toQ(o.q));
-            expected = ob.outstanding.isZero() ? 'invalid-state-transition' : q.gt(ob.outstanding) ? 'exceeds-outstanding' : 'ok';
+            expected = ob.outstanding.isZero()
+              ? 'invalid-state-transition'
+              : q.gt(ob.outstanding)
+                ? 'exceeds-outstanding'
+                : 'ok';
             res = await t.api
               .post(`/v1/obligations/${ob.id}/deliveries`)
               .set(admin)
@@ -129,12 +141,21 @@ describeDb('draws against a model of the rules (fast-check)', () => {
             res = await t.api.post(`/v1/draws/${d.id}/${o.kind}`).set(admin).send(body);
             if (expected === 'ok') {
               const was = d.status;
-              d.status = { approve: 'approved', reject: 'rejected', cancel: 'cancelled', fulfil: 'fulfilled' }[o.kind];
+              d.status = {
+                approve: 'approved',
+                reject: 'rejected',
+                cancel: 'cancelled',
+                fulfil: 'fulfilled',
+              }[o.kind];
               if (o.kind !== 'approve') reserved = reserved.minus(d.q);
               if (o.kind === 'fulfil' && was === 'approved') {
                 onHand = onHand.minus(d.q);
                 const due = d.q.times(dec('1').plus(dec(PREMIUM).dividedBy(100))).toDecimalPlaces(3, 0);
-                obligations.push({ id: res.body.obligationId as string, company: d.company, outstanding: due });
+                obligations.push({
+                  id: res.body.obligationId as string,
+                  company: d.company,
+                  outstanding: due,
+                });
               }
             }
           }

@@ -54,7 +54,11 @@ describeDb('draw lifecycle', () => {
     expect(fulfilled.body.status).toBe('fulfilled');
     expect(fulfilled.body.allocations).toEqual([{ lotId: r.lotIds[0], quantity: '200.5' }]);
     const obligationId = fulfilled.body.obligationId as string;
-    expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ onHand: '799.5', reserved: '0', drawable: '699.5' });
+    expect(await inventoryOf(t, r.mineralCode)).toMatchObject({
+      onHand: '799.5',
+      reserved: '0',
+      drawable: '699.5',
+    });
     expect(await ledgerSum(t, r.mineralCode)).toBe('799.500');
 
     const obligation = await t.api.get(`/v1/obligations/${obligationId}`).set(bearer(r.company));
@@ -83,7 +87,12 @@ describeDb('draw lifecycle', () => {
     expect(first.headers.location).toBe(`/v1/obligations/${obligationId}`);
     expect(first.body).toMatchObject({ status: 'partially_fulfilled', quantityOutstanding: '105.513' });
     const lot = await t.api.get(`/v1/lots/${first.body.deliveries[0].lotId}`).set(admin);
-    expect(lot.body).toMatchObject({ source: 'replenishment', quantityOnHand: '100', originCountry: 'CA', grade: '4N' });
+    expect(lot.body).toMatchObject({
+      source: 'replenishment',
+      quantityOnHand: '100',
+      originCountry: 'CA',
+      grade: '4N',
+    });
 
     const tooMuch = await t.api
       .post(`/v1/obligations/${obligationId}/deliveries`)
@@ -96,7 +105,11 @@ describeDb('draw lifecycle', () => {
       .post(`/v1/obligations/${obligationId}/deliveries`)
       .set(admin)
       .send({ ...delivery, quantity: '105.513' });
-    expect(rest.body).toMatchObject({ status: 'fulfilled', quantityOutstanding: '0', quantityDelivered: '205.513' });
+    expect(rest.body).toMatchObject({
+      status: 'fulfilled',
+      quantityOutstanding: '0',
+      quantityDelivered: '205.513',
+    });
     expect(rest.body.deliveries).toHaveLength(2);
 
     const again = await t.api
@@ -152,14 +165,21 @@ describeDb('draw lifecycle', () => {
     // Depot lots oldest first (lot 2 then lot 1), the remainder from the other depot.
     expect(byLot).toEqual({ [r.lotIds[1]!]: '10', [r.lotIds[0]!]: '10', [elsewhere.body.id]: '5' });
     const lots = await t.api.get(`/v1/lots?mineral=${r.mineralCode}`).set(admin);
-    expect(lots.body.data.map((l: { quantityOnHand: string }) => l.quantityOnHand).sort()).toEqual(['0', '0', '45']);
+    expect(lots.body.data.map((l: { quantityOnHand: string }) => l.quantityOnHand).sort()).toEqual([
+      '0',
+      '0',
+      '45',
+    ]);
   });
 
   it('takes explicit allocations, and rejects bad ones without changing anything', async () => {
     const r = await setupReserve(t, { lots: [{ quantity: '10' }, { quantity: '30' }] });
     const other = await setupReserve(t);
     const admin = bearer(t.admin);
-    const draw = await t.api.post('/v1/draws').set(bearer(r.company)).send({ mineralCode: r.mineralCode, quantity: '12' });
+    const draw = await t.api
+      .post('/v1/draws')
+      .set(bearer(r.company))
+      .send({ mineralCode: r.mineralCode, quantity: '12' });
     await t.api.post(`/v1/draws/${draw.body.id}/approve`).set(admin);
     const before = await auditCount(t);
 
@@ -206,7 +226,10 @@ describeDb('draw lifecycle', () => {
       const submit = (quantity: string, token = company, mineralCode = r.mineralCode) =>
         t.api.post('/v1/draws').set(token).send({ mineralCode, quantity });
       /** A refusal answers 409 with its slug and leaves the audit log and the inventory as they were. */
-      const refused = async (slugWanted: string, attempt: () => Promise<{ status: number; body: { type?: string } }>) => {
+      const refused = async (
+        slugWanted: string,
+        attempt: () => Promise<{ status: number; body: { type?: string } }>,
+      ) => {
         const [events, stock] = [await auditCount(t), await inventoryOf(t, r.mineralCode)];
         const res = await attempt();
         expect(res.status).toBe(409);
@@ -244,7 +267,10 @@ describeDb('draw lifecycle', () => {
       const r = await setupReserve(t, { replenishmentDays: 30 });
       const company = bearer(r.company);
       const admin = bearer(t.admin);
-      const draw = await t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity: '5' });
+      const draw = await t.api
+        .post('/v1/draws')
+        .set(company)
+        .send({ mineralCode: r.mineralCode, quantity: '5' });
       await t.api.post(`/v1/draws/${draw.body.id}/approve`).set(admin);
       const fulfilled = await t.api.post(`/v1/draws/${draw.body.id}/fulfil`).set(admin);
       t.clock.advance(31 * DAY_MS);
@@ -253,7 +279,10 @@ describeDb('draw lifecycle', () => {
       const overdueList = await t.api.get('/v1/obligations?overdue=true').set(company);
       expect(overdueList.body.data.map((o: { id: string }) => o.id)).toEqual([fulfilled.body.obligationId]);
 
-      const blocked = await t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity: '1' });
+      const blocked = await t.api
+        .post('/v1/draws')
+        .set(company)
+        .send({ mineralCode: r.mineralCode, quantity: '1' });
       expect(blocked.status).toBe(409);
       expect(slug(blocked.body)).toBe('obligations-overdue');
 
@@ -268,9 +297,10 @@ describeDb('draw lifecycle', () => {
         .set(admin)
         .send({ amount: '1.00', reason: 'again' });
       expect(slug(settleTwice.body)).toBe('invalid-state-transition');
-      expect((await t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity: '1' })).status).toBe(
-        201,
-      );
+      expect(
+        (await t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity: '1' }))
+          .status,
+      ).toBe(201);
       t.clock.set(new Date());
     });
   });
@@ -280,11 +310,14 @@ describeDb('draw lifecycle', () => {
     const company = bearer(r.company);
     const admin = bearer(t.admin);
     const submit = async () =>
-      (await t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity: '1' })).body.id as string;
+      (await t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity: '1' })).body
+        .id as string;
 
     const rejected = await submit();
-    expect((await t.api.post(`/v1/draws/${rejected}/reject`).set(admin).send({ reason: 'No disruption shown' })).body)
-      .toMatchObject({ status: 'rejected', reason: 'No disruption shown' });
+    expect(
+      (await t.api.post(`/v1/draws/${rejected}/reject`).set(admin).send({ reason: 'No disruption shown' }))
+        .body,
+    ).toMatchObject({ status: 'rejected', reason: 'No disruption shown' });
     for (const action of ['approve', 'fulfil']) {
       const res = await t.api.post(`/v1/draws/${rejected}/${action}`).set(admin);
       expect(res.status).toBe(409);
@@ -292,14 +325,19 @@ describeDb('draw lifecycle', () => {
     }
 
     const pending = await submit();
-    expect(slug((await t.api.post(`/v1/draws/${pending}/fulfil`).set(admin)).body)).toBe('invalid-state-transition');
-    expect((await t.api.post(`/v1/draws/${pending}/cancel`).set(company).send({ reason: 'Found supply' })).body.status).toBe(
-      'cancelled',
+    expect(slug((await t.api.post(`/v1/draws/${pending}/fulfil`).set(admin)).body)).toBe(
+      'invalid-state-transition',
     );
+    expect(
+      (await t.api.post(`/v1/draws/${pending}/cancel`).set(company).send({ reason: 'Found supply' })).body
+        .status,
+    ).toBe('cancelled');
 
     const approved = await submit();
     await t.api.post(`/v1/draws/${approved}/approve`).set(admin);
-    expect(slug((await t.api.post(`/v1/draws/${approved}/cancel`).set(company)).body)).toBe('invalid-state-transition');
+    expect(slug((await t.api.post(`/v1/draws/${approved}/cancel`).set(company)).body)).toBe(
+      'invalid-state-transition',
+    );
     expect((await t.api.post(`/v1/draws/${approved}/cancel`).set(admin)).body.status).toBe('cancelled');
     expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ reserved: '0', onHand: '1000' });
 
@@ -335,16 +373,27 @@ describeDb('draw lifecycle', () => {
       .send({ quantityDelta: '-20', reason: 'Moisture loss found at stock take' });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ lotId: r.lotIds[0], quantityDelta: '-20', quantityOnHandAfter: '30' });
-    expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ onHand: '80', reserved: '80', drawable: '0' });
+    expect(await inventoryOf(t, r.mineralCode)).toMatchObject({
+      onHand: '80',
+      reserved: '80',
+      drawable: '0',
+    });
     expect(await ledgerSum(t, r.mineralCode)).toBe('80.000');
-    const zero = await t.api.post(`/v1/lots/${r.lotIds[0]}/adjustments`).set(admin).send({ quantityDelta: '0', reason: 'x' });
+    const zero = await t.api
+      .post(`/v1/lots/${r.lotIds[0]}/adjustments`)
+      .set(admin)
+      .send({ quantityDelta: '0', reason: 'x' });
     expect(zero.status).toBe(400);
   });
 
   it('validates decimals at the edge', async () => {
-    const r = await setupReserve(t, { lots: [{ quantity: '999999999.999' }], maxOutstanding: '999999999.999' });
+    const r = await setupReserve(t, {
+      lots: [{ quantity: '999999999.999' }],
+      maxOutstanding: '999999999.999',
+    });
     const company = bearer(r.company);
-    const submit = (quantity: unknown) => t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity });
+    const submit = (quantity: unknown) =>
+      t.api.post('/v1/draws').set(company).send({ mineralCode: r.mineralCode, quantity });
     const before = await auditCount(t);
     for (const bad of ['1.0001', '1e3', '-1', '0', '0.000', '+1', ' 1', '1.', '.5', 12, null, '0x10']) {
       const res = await submit(bad);

@@ -46,9 +46,17 @@ describeDb('Idempotency-Key', () => {
     const r = await setupReserve(t, { maxOutstanding: '5' });
     const k = key();
     const tooMuch = { mineralCode: r.mineralCode, quantity: '6' };
-    const refused = await t.api.post('/v1/draws').set(bearer(r.company)).set('idempotency-key', k).send(tooMuch);
+    const refused = await t.api
+      .post('/v1/draws')
+      .set(bearer(r.company))
+      .set('idempotency-key', k)
+      .send(tooMuch);
     expect(slug(refused.body)).toBe('entitlement-exceeded');
-    const replayed = await t.api.post('/v1/draws').set(bearer(r.company)).set('idempotency-key', k).send(tooMuch);
+    const replayed = await t.api
+      .post('/v1/draws')
+      .set(bearer(r.company))
+      .set('idempotency-key', k)
+      .send(tooMuch);
     expect(replayed.status).toBe(409);
     expect(replayed.headers['idempotent-replayed']).toBe('true');
 

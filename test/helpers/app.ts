@@ -39,7 +39,13 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const opened = await createDatabase(config.database);
   // Closing twice is harmless, so a test may close the database itself (readiness) and still call close().
   let closing: Promise<void> | undefined;
-  const database: Database = { ...opened, close: () => (closing ??= opened.close()) };
+  const database: Database = {
+    ...opened,
+    close: () => {
+      closing ??= opened.close();
+      return closing;
+    },
+  };
   const clock = new ManualClock(new Date());
   const jwtSecret = config.auth.jwksUrl ? null : (config.auth.jwtSecret ?? TEST_SECRET);
   const app = await buildApp({

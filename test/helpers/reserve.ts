@@ -38,24 +38,38 @@ export async function setupReserve(t: TestApp, o: ReserveOptions = {}): Promise<
     await t.api
       .post('/v1/minerals')
       .set(admin)
-      .send({ code: mineralCode, name: 'Gallium 4N', unit: o.unit ?? 'kg', minimumReserve: o.minimumReserve ?? '0' }),
+      .send({
+        code: mineralCode,
+        name: 'Gallium 4N',
+        unit: o.unit ?? 'kg',
+        minimumReserve: o.minimumReserve ?? '0',
+      }),
     201,
   );
   const depot = await ok(
-    await t.api.post('/v1/depots').set(admin).send({ code: code('DEP'), name: 'Main depot', country: 'US' }),
+    await t.api
+      .post('/v1/depots')
+      .set(admin)
+      .send({ code: code('DEP'), name: 'Main depot', country: 'US' }),
     201,
   );
   const other = await ok(
-    await t.api.post('/v1/depots').set(admin).send({ code: code('DEP'), name: 'Other depot', country: 'AU' }),
+    await t.api
+      .post('/v1/depots')
+      .set(admin)
+      .send({ code: code('DEP'), name: 'Other depot', country: 'AU' }),
     201,
   );
   const lotIds: string[] = [];
   for (const lot of o.lots ?? [{ quantity: '1000' }]) {
     const body = await ok(
-      await t.api
-        .post('/v1/lots')
-        .set(admin)
-        .send({ mineralCode, depotId: depot.id, quantity: lot.quantity, originCountry: 'AU', receivedAt: lot.receivedAt }),
+      await t.api.post('/v1/lots').set(admin).send({
+        mineralCode,
+        depotId: depot.id,
+        quantity: lot.quantity,
+        originCountry: 'AU',
+        receivedAt: lot.receivedAt,
+      }),
       201,
     );
     lotIds.push(body.id as string);

@@ -15,7 +15,10 @@ import { type ApiProcess, call, type HttpResult, startApiProcess } from '../help
  */
 const auth = { issuer: 'reserve-dev', audience: 'reserve-api', jwtSecret: TEST_SECRET, jwksUrl: null };
 const PROCESSES = 3;
-const slug = (r: HttpResult) => String(r.body.type ?? '').split('/').pop();
+const slug = (r: HttpResult) =>
+  String(r.body.type ?? '')
+    .split('/')
+    .pop();
 
 describeDb('races across API processes (PostgreSQL)', () => {
   let testDb: TestDatabase;
@@ -49,8 +52,15 @@ describeDb('races across API processes (PostgreSQL)', () => {
 
   async function mineral(minimumReserve: string, lots: string[]) {
     const code = `RACE_${randomBytes(4).toString('hex').toUpperCase()}`;
-    expect((await call(api(0), 'POST', '/v1/minerals', admin, { code, name: code, unit: 'kg', minimumReserve })).status).toBe(201);
-    const depot = await call(api(1), 'POST', '/v1/depots', admin, { code: `D_${code}`, name: 'Depot', country: 'US' });
+    expect(
+      (await call(api(0), 'POST', '/v1/minerals', admin, { code, name: code, unit: 'kg', minimumReserve }))
+        .status,
+    ).toBe(201);
+    const depot = await call(api(1), 'POST', '/v1/depots', admin, {
+      code: `D_${code}`,
+      name: 'Depot',
+      country: 'US',
+    });
     for (const quantity of lots) {
       const lot = await call(api(2), 'POST', '/v1/lots', admin, {
         mineralCode: code,
@@ -74,17 +84,26 @@ describeDb('races across API processes (PostgreSQL)', () => {
       premiumPercent: '2.5',
     });
     expect(agreement.status).toBe(201);
-    return { companyId, token: await signToken(auth, TEST_SECRET, { role: 'company', companyId, sub: `racer-${companyId}` }) };
+    return {
+      companyId,
+      token: await signToken(auth, TEST_SECRET, { role: 'company', companyId, sub: `racer-${companyId}` }),
+    };
   }
 
   /** The invariants every interleaving must keep, read straight from the tables. */
   async function expectInvariants(mineralCode: string) {
-    const [m] = await sql`select on_hand::text, reserved::text, minimum_reserve::text from minerals where code = ${mineralCode}`;
-    const [lots] = await sql`select coalesce(sum(quantity_on_hand), 0)::text as total, count(*) filter (where quantity_on_hand < 0)::int as negative from lots where mineral_code = ${mineralCode}`;
-    const [ledger] = await sql`select coalesce(sum(quantity), 0)::text as total from stock_movements where mineral_code = ${mineralCode}`;
-    const [holds] = await sql`select coalesce(sum(quantity), 0)::text as total from draws where mineral_code = ${mineralCode} and status in ('pending', 'approved')`;
-    const doubles = await sql`select d.id from draws d join draw_allocations a on a.draw_id = d.id where d.mineral_code = ${mineralCode} group by d.id, d.quantity having sum(a.quantity) <> d.quantity`;
-    const orphans = await sql`select id from draws where mineral_code = ${mineralCode} and (status = 'fulfilled') <> (obligation_id is not null)`;
+    const [m] =
+      await sql`select on_hand::text, reserved::text, minimum_reserve::text from minerals where code = ${mineralCode}`;
+    const [lots] =
+      await sql`select coalesce(sum(quantity_on_hand), 0)::text as total, count(*) filter (where quantity_on_hand < 0)::int as negative from lots where mineral_code = ${mineralCode}`;
+    const [ledger] =
+      await sql`select coalesce(sum(quantity), 0)::text as total from stock_movements where mineral_code = ${mineralCode}`;
+    const [holds] =
+      await sql`select coalesce(sum(quantity), 0)::text as total from draws where mineral_code = ${mineralCode} and status in ('pending', 'approved')`;
+    const doubles =
+      await sql`select d.id from draws d join draw_allocations a on a.draw_id = d.id where d.mineral_code = ${mineralCode} group by d.id, d.quantity having sum(a.quantity) <> d.quantity`;
+    const orphans =
+      await sql`select id from draws where mineral_code = ${mineralCode} and (status = 'fulfilled') <> (obligation_id is not null)`;
     expect(lots!.negative).toBe(0);
     expect(dec(lots!.total).eq(m!.on_hand)).toBe(true);
     expect(dec(ledger!.total).eq(m!.on_hand)).toBe(true);
@@ -104,7 +123,9 @@ describeDb('races across API processes (PostgreSQL)', () => {
       api: api(i),
     }));
     const results = await Promise.all(
-      attempts.map((a) => call(a.api, 'POST', '/v1/draws', a.who.token, { mineralCode: code, quantity: a.quantity })),
+      attempts.map((a) =>
+        call(a.api, 'POST', '/v1/draws', a.who.token, { mineralCode: code, quantity: a.quantity }),
+      ),
     );
     const accepted = results.filter((r) => r.status === 201);
     const refused = attempts.filter((_, i) => results[i]!.status !== 201);
@@ -125,7 +146,10 @@ describeDb('races across API processes (PostgreSQL)', () => {
 
     // Now race the transitions: approve+fulfil (with a duplicate fulfil on another process),
     // company cancel against admin approve, admin cancel against fulfil.
-    const draws = accepted.map((r) => ({ id: r.body.id as string, token: attempts[results.indexOf(r)]!.who.token }));
+    const draws = accepted.map((r) => ({
+      id: r.body.id as string,
+      token: attempts[results.indexOf(r)]!.who.token,
+    }));
     const outcomes = await Promise.all(
       draws.map(async (d, i) => {
         const plan = random(3);
@@ -155,7 +179,8 @@ describeDb('races across API processes (PostgreSQL)', () => {
       expect(statuses, JSON.stringify(pair.map((r) => r.body))).toEqual([200, 409]);
       expect(slug(pair.find((r) => r.status === 409)!)).toBe('invalid-state-transition');
     }
-    const fulfilled = await sql`select count(*)::int as n, coalesce(sum(quantity), 0)::text as q from draws where mineral_code = ${code} and status = 'fulfilled'`;
+    const fulfilled =
+      await sql`select count(*)::int as n, coalesce(sum(quantity), 0)::text as q from draws where mineral_code = ${code} and status = 'fulfilled'`;
     const obligations = await sql`select count(*)::int as n from obligations where mineral_code = ${code}`;
     expect(obligations[0]!.n).toBe(fulfilled[0]!.n);
     const m = await expectInvariants(code);
@@ -202,9 +227,11 @@ describeDb('races across API processes (PostgreSQL)', () => {
   });
 
   it('keeps the audit chain gapless and valid through all of it', async () => {
-    const seqs = await sql`select min(seq)::int as lo, max(seq)::int as hi, count(*)::int as n from audit_events`;
+    const seqs =
+      await sql`select min(seq)::int as lo, max(seq)::int as hi, count(*)::int as n from audit_events`;
     expect(seqs[0]).toMatchObject({ lo: 1, hi: seqs[0]!.n });
-    const forks = await sql`select count(*)::int as n from audit_events a join audit_events b on b.seq = a.seq + 1 where b.prev_hash <> a.hash`;
+    const forks =
+      await sql`select count(*)::int as n from audit_events a join audit_events b on b.seq = a.seq + 1 where b.prev_hash <> a.hash`;
     expect(forks[0]!.n).toBe(0);
     const verify = await call(api(2), 'GET', '/v1/audit-events/verify', auditor);
     expect(verify.body).toMatchObject({ valid: true, eventsChecked: seqs[0]!.n, firstInvalidSeq: null });

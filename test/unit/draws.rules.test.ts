@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/decimal.js';
-import { allocateFifo, checkDraw, drawAmount, drawable, nextStatus, quantityDue } from '../../src/modules/draws/draws.rules.js';
+import {
+  allocateFifo,
+  checkDraw,
+  drawAmount,
+  drawable,
+  nextStatus,
+  quantityDue,
+} from '../../src/modules/draws/draws.rules.js';
 import { isOverdue, statusAfterDelivery } from '../../src/modules/obligations/obligations.rules.js';
 
 describe('pricing and premium', () => {
@@ -55,7 +62,9 @@ describe('submission checks', () => {
     };
     expect(checkDraw(all)?.kind).toBe('company-inactive');
     expect(checkDraw({ ...all, companyStatus: 'active' })?.kind).toBe('obligations-overdue');
-    expect(checkDraw({ ...all, companyStatus: 'active', hasOverdueObligation: false })?.kind).toBe('no-agreement');
+    expect(checkDraw({ ...all, companyStatus: 'active', hasOverdueObligation: false })?.kind).toBe(
+      'no-agreement',
+    );
     expect(checkDraw({ ...base, quantity: '1000' })?.kind).toBe('entitlement-exceeded');
     expect(checkDraw({ ...base, agreement: { maxOutstanding: '10000' }, quantity: '1000' })?.kind).toBe(
       'insufficient-stock',
@@ -64,7 +73,9 @@ describe('submission checks', () => {
   });
   it('counts held and outstanding (premium included) against maxOutstanding, inclusively', () => {
     expect(checkDraw({ ...base, held: '40', outstanding: '50', quantity: '10' })).toBeNull();
-    expect(checkDraw({ ...base, held: '40', outstanding: '50.001', quantity: '10' })?.kind).toBe('entitlement-exceeded');
+    expect(checkDraw({ ...base, held: '40', outstanding: '50.001', quantity: '10' })?.kind).toBe(
+      'entitlement-exceeded',
+    );
   });
   it('keeps the strategic floor', () => {
     expect(drawable({ onHand: '100', reserved: '30', minimumReserve: '60' }).toFixed()).toBe('10');
@@ -103,15 +114,21 @@ describe('FIFO allocation', () => {
   });
   it('always covers exactly the quantity when stock suffices (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 12 }), fc.nat(), (qs, pick) => {
-        const lots = qs.map((q, i) => lot(`l${i}`, i % 2 ? 'D1' : 'D2', dec(String(q)).dividedBy(1000).toFixed(), i));
-        const total = qs.reduce((s, q) => s + q, 0);
-        if (total === 0) return true;
-        const want = dec(String((pick % total) + 1)).dividedBy(1000);
-        const allocation = allocateFifo(lots, want, 'D1')!;
-        const taken = allocation.reduce((s, a) => s.plus(a.quantity), dec('0'));
-        return taken.eq(want) && allocation.every((a) => a.quantity.gt(0));
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        (qs, pick) => {
+          const lots = qs.map((q, i) =>
+            lot(`l${i}`, i % 2 ? 'D1' : 'D2', dec(String(q)).dividedBy(1000).toFixed(), i),
+          );
+          const total = qs.reduce((s, q) => s + q, 0);
+          if (total === 0) return true;
+          const want = dec(String((pick % total) + 1)).dividedBy(1000);
+          const allocation = allocateFifo(lots, want, 'D1')!;
+          const taken = allocation.reduce((s, a) => s.plus(a.quantity), dec('0'));
+          return taken.eq(want) && allocation.every((a) => a.quantity.gt(0));
+        },
+      ),
     );
   });
 });
@@ -119,7 +136,12 @@ describe('FIFO allocation', () => {
 describe('obligations', () => {
   const now = new Date('2026-06-01T00:00:00.000Z');
   it('is overdue only while something is outstanding past due and unsettled', () => {
-    const o = { status: 'open' as const, quantityDue: '10', quantityDelivered: '2', dueAt: new Date('2026-05-31T00:00:00.000Z') };
+    const o = {
+      status: 'open' as const,
+      quantityDue: '10',
+      quantityDelivered: '2',
+      dueAt: new Date('2026-05-31T00:00:00.000Z'),
+    };
     expect(isOverdue(o, now)).toBe(true);
     expect(isOverdue({ ...o, status: 'settled' }, now)).toBe(false);
     expect(isOverdue({ ...o, dueAt: new Date('2026-06-02T00:00:00.000Z') }, now)).toBe(false);
