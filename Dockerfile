@@ -2,6 +2,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -11,7 +12,10 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY patches ./patches
+# No dependency install scripts, but our own patches (postgres.js queue fix, see BENCHMARKS.md).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npx --no-install patch-package \
+  && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 USER node

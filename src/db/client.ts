@@ -6,6 +6,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { runMigrations } from './migrate.js';
+import { withPreparedStatements } from './prepared.js';
 import * as schema from './schema.js';
 import { cursorStream, keysetStream, type StreamRows } from './stream.js';
 import type { Db } from './types.js';
@@ -29,7 +30,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       onnotice: () => {},
       // numeric and bigint stay strings (postgres.js default): exact, never Number.
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(withPreparedStatements(client), { schema }) as unknown as Db;
     return {
       db,
       kind: 'postgres',

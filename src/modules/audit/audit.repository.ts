@@ -51,21 +51,25 @@ export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEnt
     prevHash = hash;
     return event;
   });
-  await db.insert(auditEvents).values(
-    events.map((e) => ({
-      seq: e.seq,
-      occurredAt: at,
-      actor: e.actor,
-      action: e.action,
-      entityType: e.entityType,
-      entityId: e.entityId,
-      data: e.data as Record<string, unknown>,
-      requestId: e.requestId,
-      prevHash: e.prevHash,
-      hash: e.hash,
-    })),
-  );
-  await db.update(auditHead).set({ hash: prevHash }).where(eq(auditHead.id, 1));
+  // Every appender in every process waits on the head's row lock until this transaction commits: the
+  // events and the new head hash go out in one pipelined round trip, not two.
+  await Promise.all([
+    db.insert(auditEvents).values(
+      events.map((e) => ({
+        seq: e.seq,
+        occurredAt: at,
+        actor: e.actor,
+        action: e.action,
+        entityType: e.entityType,
+        entityId: e.entityId,
+        data: e.data as Record<string, unknown>,
+        requestId: e.requestId,
+        prevHash: e.prevHash,
+        hash: e.hash,
+      })),
+    ),
+    db.update(auditHead).set({ hash: prevHash }).where(eq(auditHead.id, 1)),
+  ]);
   return events;
 }
 

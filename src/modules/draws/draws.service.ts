@@ -106,16 +106,19 @@ export function createDrawService({ db, clock }: Deps) {
         const companyId = ctx.actor.companyId!;
         const mineral = await lockMineral(tx, input.mineralCode);
         if (!mineral) throw notFound('Mineral', input.mineralCode);
-        if (input.depotId && !(await findDepot(tx, input.depotId))) throw notFound('Depot', input.depotId);
-        const company = await findCompany(tx, companyId);
-        if (!company) throw notFound('Company', companyId);
         const now = clock.now();
-        const agreement = await findActiveAgreement(tx, companyId, mineral.code);
-        const [overdue, held, outstanding] = await Promise.all([
+        // Every other submission of this mineral waits on its row lock until this commits, so the reads
+        // the checks need go out together (one pipelined round trip), not one after another.
+        const [depot, company, agreement, overdue, held, outstanding] = await Promise.all([
+          input.depotId ? findDepot(tx, input.depotId) : undefined,
+          findCompany(tx, companyId),
+          findActiveAgreement(tx, companyId, mineral.code),
           hasOverdue(tx, companyId, now),
-          agreement ? sumHeld(tx, companyId, mineral.code) : '0',
-          agreement ? sumOutstanding(tx, companyId, mineral.code) : '0',
+          sumHeld(tx, companyId, mineral.code),
+          sumOutstanding(tx, companyId, mineral.code),
         ]);
+        if (input.depotId && !depot) throw notFound('Depot', input.depotId);
+        if (!company) throw notFound('Company', companyId);
         const refusal = checkDraw({
           companyStatus: company.status,
           hasOverdueObligation: overdue,
@@ -127,30 +130,31 @@ export function createDrawService({ db, clock }: Deps) {
         });
         if (refusal) throw new DomainError(refusal.kind, refusal.detail);
         const terms = agreement!;
-        const draw = await insertDraw(tx, {
-          id: newId(),
-          companyId,
-          mineralCode: mineral.code,
-          agreementId: terms.id,
-          quantity: input.quantity,
-          unitPrice: terms.unitPrice,
-          currency: terms.currency,
-          amount: drawAmount(input.quantity, terms.unitPrice).toFixed(2),
-          replenishmentDays: terms.replenishmentDays,
-          premiumPercent: terms.premiumPercent,
-          status: 'pending',
-          depotId: input.depotId ?? null,
-          note: input.note ?? null,
-          reason: null,
-          obligationId: null,
-          createdAt: now,
-          updatedAt: now,
-          decidedAt: null,
-          fulfilledAt: null,
-        });
-        await updateMineral(tx, mineral.code, {
-          reserved: dec(mineral.reserved).plus(input.quantity).toFixed(),
-        });
+        // The draw and the new reserved figure are independent writes: also one round trip.
+        const [draw] = await Promise.all([
+          insertDraw(tx, {
+            id: newId(),
+            companyId,
+            mineralCode: mineral.code,
+            agreementId: terms.id,
+            quantity: input.quantity,
+            unitPrice: terms.unitPrice,
+            currency: terms.currency,
+            amount: drawAmount(input.quantity, terms.unitPrice).toFixed(2),
+            replenishmentDays: terms.replenishmentDays,
+            premiumPercent: terms.premiumPercent,
+            status: 'pending',
+            depotId: input.depotId ?? null,
+            note: input.note ?? null,
+            reason: null,
+            obligationId: null,
+            createdAt: now,
+            updatedAt: now,
+            decidedAt: null,
+            fulfilledAt: null,
+          }),
+          updateMineral(tx, mineral.code, { reserved: dec(mineral.reserved).plus(input.quantity).toFixed() }),
+        ]);
         const view = drawView(draw, []);
         await appendEvents(tx, ctx, now, [
           { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },

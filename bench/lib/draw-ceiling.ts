@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import { dec, normalize, toMoney } from '../../src/domain/decimal.js';
+import { chainHash } from '../../src/modules/audit/audit.chain.js';
+import { checkDraw, drawAmount } from '../../src/modules/draws/draws.rules.js';
+import { type CpuUse, cpuMeter } from './cpu.js';
+import { percentile } from './stats.js';
+
+/**
+ * The "database ceiling" of draw submission: the service's transaction for POST /v1/draws, statement
+ * for statement (lock the mineral row, read company and agreement, the three entitlement sums in
+ * parallel, the same pure `checkDraw`, insert the draw, update reserved, append to the audit chain
+ * through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
+ * pool of the same size and at the same concurrency as the HTTP run. The gap between the two is what the
+ * service stack costs.
+ */
+export interface Pick {
+  companyId: string;
+  mineralCode: string;
+}
+
+export interface CeilingResult {
+  seconds: number;
+  accepted: number;
+  refused: number;
+  failed: number;
+  acceptedPerSecond: number;
+  p50: number;
+  p99: number;
+  /** Measured before the pool closes, so the PostgreSQL backends serving it are still counted. */
+  cpu: CpuUse;
+}
+
+type Tx = postgres.TransactionSql;
+
+class Refusal extends Error {}
+
+async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Promise<void> {
+  const [mineral] = await tx`select * from minerals where code = ${pick.mineralCode} for update`;
+  if (!mineral) throw new Refusal('not-found');
+  const now = new Date();
+  // As in the service: the reads the checks need, pipelined in one round trip under the row lock.
+  const [companies, agreements, overdue, held, outstanding] = await Promise.all([
+    tx`select * from companies where id = ${pick.companyId}`,
+    tx`select * from agreements
+       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode} and status = 'active'`,
+    tx`select id from obligations
+       where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
+         and due_at < ${now} and quantity_due > quantity_delivered limit 1`,
+    tx`select coalesce(sum(quantity), 0)::text as total from draws
+       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
+         and status in ('pending', 'approved')`,
+    tx`select coalesce(sum(quantity_due - quantity_delivered), 0)::text as total from obligations
+       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
+         and status in ('open', 'partially_fulfilled')`,
+  ]);
+  const company = companies[0];
+  const agreement = agreements[0];
+  if (!company) throw new Refusal('not-found');
+  const refusal = checkDraw({
+    companyStatus: company.status,
+    hasOverdueObligation: overdue.length > 0,
+    agreement: agreement ? { maxOutstanding: agreement.max_outstanding } : null,
+    held: held[0]!.total,
+    outstanding: outstanding[0]!.total,
+    quantity,
+    position: {
+      onHand: mineral.on_hand,
+      reserved: mineral.reserved,
+      minimumReserve: mineral.minimum_reserve,
+    },
+  });
+  if (refusal) throw new Refusal(refusal.kind);
+  // As in the service: the draw and the new reserved figure in one round trip.
+  const [[draw]] = await Promise.all([
+    tx`
+    insert into draws (id, company_id, mineral_code, agreement_id, quantity, unit_price, currency, amount,
+                       replenishment_days, premium_percent, status, depot_id, note, reason, obligation_id,
+                       created_at, updated_at, decided_at, fulfilled_at)
+    values (${randomUUID()}, ${pick.companyId}, ${pick.mineralCode}, ${agreement!.id}, ${quantity},
+            ${agreement!.unit_price}, ${agreement!.currency}, ${drawAmount(quantity, agreement!.unit_price).toFixed(2)},
+            ${agreement!.replenishment_days}, ${agreement!.premium_percent}, 'pending', null, null, null, null,
+            ${now}, ${now}, null, null)
+    returning *`,
+    tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
+       where code = ${pick.mineralCode} returning *`,
+  ]);
+  const view = {
+    id: draw!.id,
+    companyId: draw!.company_id,
+    mineralCode: draw!.mineral_code,
+    quantity: normalize(draw!.quantity),
+    unitPrice: normalize(draw!.unit_price),
+    currency: 'USD',
+    amount: toMoney(draw!.amount),
+    status: draw!.status,
+    depotId: null,
+    note: null,
+    reason: null,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    decidedAt: null,
+    fulfilledAt: null,
+    obligationId: null,
+    allocations: [],
+  };
+  const [head] = await tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`;
+  const body = {
+    seq: head!.seq as number,
+    occurredAt: now.toISOString(),
+    actor: { sub, role: 'company', companyId: pick.companyId },
+    requestId: randomUUID(),
+    action: 'draw.submitted',
+    entityType: 'draw',
+    entityId: view.id as string,
+    data: view,
+  };
+  const hash = chainHash(head!.hash, body);
+  // As in the service: the event and the new head hash in one round trip.
+  await Promise.all([
+    tx`
+    insert into audit_events (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id,
+                              prev_hash, hash)
+    values (${body.seq}, ${now}, ${tx.json(body.actor)}, ${body.action}, ${body.entityType}, ${body.entityId},
+            ${tx.json(view)}, ${body.requestId}, ${head!.hash}, ${hash})`,
+    tx`update audit_head set hash = ${hash} where id = 1`,
+  ]);
+}
+
+/** Runs `concurrency` submit loops for `seconds` against `url` with a pool of `poolMax` connections. */
+export async function runCeiling(options: {
+  url: string;
+  poolMax: number;
+  concurrency: number;
+  seconds: number;
+  next: () => Pick;
+}): Promise<CeilingResult> {
+  // Prepared statements: postgres.js's default for tagged queries (and, via db/prepared.ts, the API's).
+  const sql = postgres(options.url, { max: options.poolMax, onnotice: () => {} });
+  const latencies: number[] = [];
+  let accepted = 0;
+  let refused = 0;
+  let failed = 0;
+  const meter = cpuMeter([]);
+  const started = performance.now();
+  const deadline = started + options.seconds * 1000;
+  const worker = async (w: number) => {
+    while (performance.now() < deadline) {
+      const pick = options.next();
+      const t0 = performance.now();
+      try {
+        await sql.begin((tx) => submitDraw(tx, pick, '1', `bench-ceiling-${w}`));
+        accepted++;
+        latencies.push(performance.now() - t0);
+      } catch (error) {
+        if (error instanceof Refusal) refused++;
+        else if (++failed > 100) throw error;
+      }
+    }
+  };
+  let cpu: CpuUse;
+  let seconds: number;
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
+  } finally {
+    seconds = (performance.now() - started) / 1000;
+    cpu = meter.stop();
+    await sql.end({ timeout: 5 });
+  }
+  return {
+    seconds,
+    accepted,
+    refused,
+    failed,
+    acceptedPerSecond: accepted / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpu,
+  };
+}
