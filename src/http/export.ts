@@ -13,6 +13,8 @@ export interface RowExport<T> {
   /** File name without extension, e.g. `audit-events-1-42`: ASCII letters, digits, `-`, `_`, `.`. */
   name: string;
   batches: AsyncIterable<T[]>;
+  /** An NDJSON line for a row, when the database already rendered it (default: `JSON.stringify`). */
+  ndjsonLine?: (row: T) => string;
 }
 
 /** One CSV column: its header and the text of a row's cell (nested values as JSON text). */
@@ -53,6 +55,7 @@ async function* encode<T>(
   rest: AsyncIterator<T[]>,
   format: ExportFormat,
   columns: readonly CsvColumn<T>[],
+  ndjsonLine: (row: T) => string,
 ): AsyncGenerator<string> {
   if (format === 'csv') yield stringify([columns.map((c) => c.header)], CSV_OPTIONS);
   for (let step = first; !step.done; step = await rest.next()) {
@@ -62,7 +65,7 @@ async function* encode<T>(
             step.value.map((row) => columns.map((c) => c.cell(row))),
             CSV_OPTIONS,
           )
-        : step.value.map((row) => `${JSON.stringify(row)}\n`).join('');
+        : step.value.map((row) => `${ndjsonLine(row)}\n`).join('');
     if (chunk) yield chunk;
   }
 }
@@ -83,7 +86,9 @@ export async function sendExport<T>(
   // The first batch is read before answering, so a failing query is still a problem response; after
   // the headers are out, a failure can only abort the transfer (which clients see as truncated).
   const first = await source.next();
-  const body = Readable.from(encode(first, source, format, columns), { objectMode: false });
+  const body = Readable.from(encode(first, source, format, columns, rows.ndjsonLine ?? JSON.stringify), {
+    objectMode: false,
+  });
   // A generator that never started ignores return(), so the source (a cursor holding a connection)
   // is closed here, however the stream ends: finished, failed, or dropped by the client.
   body.once('close', () => {

@@ -144,6 +144,35 @@ export function eventsInSeqOrder(range: { fromSeq: number; toSeq: number }): Seq
   };
 }
 
+/** An event already rendered as its NDJSON line by the database. */
+export interface RenderedEvent {
+  seq: number;
+  line: string;
+}
+
+/**
+ * The same events as `eventsInSeqOrder`, rendered to JSON text by PostgreSQL itself: the export then
+ * neither parses `actor`/`data` into objects nor serializes them again, which was most of its cost.
+ * Same fields, same values (`occurredAt` as ISO 8601 UTC with milliseconds), so a line parses to the
+ * object the list endpoint returns.
+ */
+export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }): SeqQuery<RenderedEvent> {
+  return {
+    sql: (afterSeq, limit) => sql`
+      select seq, json_build_object(
+               'seq', seq,
+               'occurredAt', to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'actor', actor, 'action', action, 'entityType', entity_type, 'entityId', entity_id,
+               'data', data, 'requestId', request_id, 'prevHash', prev_hash, 'hash', hash
+             )::text as line
+      from ${auditEvents}
+      where seq > ${Math.max(afterSeq, range.fromSeq - 1)} and seq <= ${range.toSeq}
+      order by ${auditEvents.seq}
+      ${limit === null ? sql`` : sql`limit ${limit}`}`,
+    map: (row: DriverRow) => ({ seq: Number(row.seq), line: String(row.line) }),
+  };
+}
+
 /** The highest stored seq (0 when there is none), whoever wrote it. */
 export async function lastEventSeq(db: Db): Promise<number> {
   const [row] = await db

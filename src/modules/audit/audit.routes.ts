@@ -42,7 +42,9 @@ export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
       response: { 200: exportResponse('AuditEvent'), ...problems(403) },
     },
     handler: async (req, reply) =>
-      sendExport(reply, req.query.format, await audit.exportEvents(req.query), AUDIT_CSV_COLUMNS),
+      req.query.format === 'ndjson'
+        ? sendExport(reply, 'ndjson', await audit.exportEventLines(req.query), [])
+        : sendExport(reply, 'csv', await audit.exportEvents(req.query), AUDIT_CSV_COLUMNS),
   });
   r.get('/v1/audit-events/verify', {
     config: { roles },

@@ -1,7 +1,14 @@
 import type { RowExport } from '../../http/export.js';
 import type { Deps } from '../../services.js';
 import { type AuditEvent, type ChainReport, ChainVerifier } from './audit.chain.js';
-import { eventsInSeqOrder, lastEventSeq, listEvents, readHead } from './audit.repository.js';
+import {
+  eventLinesInSeqOrder,
+  eventsInSeqOrder,
+  lastEventSeq,
+  listEvents,
+  type RenderedEvent,
+  readHead,
+} from './audit.repository.js';
 import type { AuditExportQuery, AuditListQuery } from './audit.schemas.js';
 
 export type AuditService = ReturnType<typeof createAuditService>;
@@ -10,6 +17,18 @@ export type AuditService = ReturnType<typeof createAuditService>;
 const STREAM_BATCH = 1000;
 
 export function createAuditService({ db, streamRows }: Deps) {
+  /**
+   * Events `fromSeq..toSeq` for download, capped at the chain head as it stands now: appenders hold the
+   * head's row lock until they commit, so every event up to the head is committed, the file is a
+   * consistent slice of the chain and its last hash is a real head.
+   */
+  async function exportRange(query: AuditExportQuery) {
+    const head = await readHead(db);
+    const fromSeq = Math.max(query.fromSeq ?? 1, 1);
+    const toSeq = Math.min(query.toSeq ?? head.seq, head.seq);
+    return { fromSeq, toSeq, name: `audit-events-${fromSeq}-${toSeq}` };
+  }
+
   return {
     async list(query: AuditListQuery): Promise<{ data: AuditEvent[]; nextCursor: string | null }> {
       const afterSeq = query.cursor !== undefined ? Number(query.cursor) : query.afterSeq;
@@ -30,18 +49,19 @@ export function createAuditService({ db, streamRows }: Deps) {
       return { data, nextCursor: hasMore ? String(data[data.length - 1]!.seq) : null };
     },
 
-    /**
-     * Events `fromSeq..toSeq` for download, streamed in seq order. The range is capped at the chain head
-     * as it stands now: appenders hold the head's row lock until they commit, so every event up to the
-     * head is committed, the file is a consistent slice of the chain and its last hash is a real head.
-     */
+    /** Events for download as objects (CSV), streamed in seq order. */
     async exportEvents(query: AuditExportQuery): Promise<RowExport<AuditEvent>> {
-      const head = await readHead(db);
-      const fromSeq = Math.max(query.fromSeq ?? 1, 1);
-      const toSeq = Math.min(query.toSeq ?? head.seq, head.seq);
+      const range = await exportRange(query);
+      return { name: range.name, batches: streamRows(eventsInSeqOrder(range), STREAM_BATCH) };
+    },
+
+    /** The same range as `exportEvents`, as NDJSON lines the database renders (the fast path). */
+    async exportEventLines(query: AuditExportQuery): Promise<RowExport<RenderedEvent>> {
+      const range = await exportRange(query);
       return {
-        name: `audit-events-${fromSeq}-${toSeq}`,
-        batches: streamRows(eventsInSeqOrder({ fromSeq, toSeq }), STREAM_BATCH),
+        name: range.name,
+        batches: streamRows(eventLinesInSeqOrder(range), STREAM_BATCH),
+        ndjsonLine: (event) => event.line,
       };
     },
 
