@@ -10,30 +10,11 @@ import { appendEvents } from '../../src/modules/audit/audit.repository.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb, onPostgres } from '../helpers/database.js';
 import { download, ndjsonLines, runVerifyExport, scratchDir } from '../helpers/exports.js';
+import { type AuditEventOut, allAuditEvents } from '../helpers/factories.js';
 
 const TRICKY_NAME = 'Acme, "Rare" Earths\nLtd';
 
-interface Event {
-  seq: number;
-  hash: string;
-  data: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-async function listAll(t: TestApp): Promise<Event[]> {
-  const events: Event[] = [];
-  let cursor: string | null = null;
-  do {
-    const res: { status: number; body: { data: Event[]; nextCursor: string | null } } = await t.api
-      .get('/v1/audit-events')
-      .query({ limit: 200, ...(cursor ? { cursor } : {}) })
-      .set(bearer(t.auditor));
-    expect(res.status).toBe(200);
-    events.push(...res.body.data);
-    cursor = res.body.nextCursor;
-  } while (cursor);
-  return events;
-}
+type Event = AuditEventOut & { data: Record<string, unknown> };
 
 describeDb('audit export', () => {
   let t: TestApp;
@@ -56,7 +37,7 @@ describeDb('audit export', () => {
       .send({ status: 'suspended' });
     expect(patch.status).toBe(200);
     expect((await post('/v1/minerals', { code: 'GE', name: 'Germanium', unit: 'kg' })).status).toBe(201);
-    events = await listAll(t);
+    events = (await allAuditEvents(t)) as Event[];
     expect(events).toHaveLength(5);
   });
   afterAll(async () => {
