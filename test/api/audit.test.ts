@@ -236,7 +236,7 @@ describeDb('audit verify detects tampering', () => {
     // Only a superuser (the test's connection) can switch the guard off; verify must still notice.
     await t.database.db.execute(sql`alter table audit_events disable trigger audit_events_no_update_delete`);
     await t.database.db.execute(
-      sql`update audit_events set data = jsonb_set(data, '{name}', '"Forged"') where seq = 2`,
+      sql`update audit_events set data = jsonb_set(data::jsonb, '{name}', '"Forged"') where seq = 2`,
     );
     await t.database.db.execute(sql`alter table audit_events enable trigger audit_events_no_update_delete`);
     const res = await t.api.get('/v1/audit-events/verify').set(bearer(t.auditor));

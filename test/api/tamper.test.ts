@@ -85,7 +85,7 @@ describeDb('tamper evidence', () => {
       // seq 3 is the depot: its country changes, its stored hashes do not.
       await asOwnerBypassingTheGuard(
         t,
-        sql`update audit_events set data = jsonb_set(data, '{country}', '"FR"') where seq = 3`,
+        sql`update audit_events set data = jsonb_set(data::jsonb, '{country}', '"FR"') where seq = 3`,
       );
     });
     afterAll(() => t?.close());

@@ -1,6 +1,21 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant } from '../../db/columns.js';
+
+/**
+ * A `json` (not `jsonb`) column that the audit appender writes as JCS text (RFC 8785, see
+ * `appendEvents`). `json` keeps the text byte for byte, so the database can assemble an event's
+ * canonical body from the columns by concatenation and the verifier only has to hash it: canonicalising
+ * in JavaScript was most of the cost of `verify`. `jsonb` would reorder keys (by length first) and add
+ * spaces. (`canonicalize` is ESM-only and drizzle-kit loads this file as CommonJS, hence no JCS here.)
+ */
+const canonicalJson = <T>(name: string) =>
+  customType<{ data: T; driverData: string | T }>({
+    dataType: () => 'json',
+    toDriver: (value) => JSON.stringify(value),
+    // postgres.js and PGlite both parse `json` already; a string here would be unparsed JSON text.
+    fromDriver: (value) => (typeof value === 'string' ? (JSON.parse(value) as T) : value),
+  })(name);
 
 /** Append-only: UPDATE, DELETE and TRUNCATE are rejected by triggers (see the custom migration). */
 export const auditEvents = pgTable(
@@ -8,11 +23,11 @@ export const auditEvents = pgTable(
   {
     seq: bigint('seq', { mode: 'number' }).primaryKey(),
     occurredAt: instant('occurred_at').notNull(),
-    actor: jsonb('actor').notNull().$type<{ sub: string; role: string; companyId: string | null }>(),
+    actor: canonicalJson<{ sub: string; role: string; companyId: string | null }>('actor').notNull(),
     action: text('action').notNull(),
     entityType: text('entity_type').notNull(),
     entityId: text('entity_id').notNull(),
-    data: jsonb('data').notNull().$type<Record<string, unknown>>(),
+    data: canonicalJson<Record<string, unknown>>('data').notNull(),
     requestId: text('request_id').notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
