@@ -68,7 +68,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // First, so every plugin context (swagger-ui included) answers with problems too.
   registerErrorHandling(app);
 
-  const services = createServices({ db: database.db, streamRows: database.streamRows, clock, config });
+  const services = createServices({
+    db: database.db,
+    streamRows: database.streamRows,
+    streamLines: database.streamLines,
+    clock,
+    config,
+  });
   app.decorate('services', services);
 
   // External plugins first.

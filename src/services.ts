@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import type { StreamRows } from './db/stream.js';
+import type { StreamLines, StreamRows } from './db/stream.js';
 import type { Db } from './db/types.js';
 import type { Clock } from './domain/clock.js';
 import { createAgreementService } from './modules/agreements/agreements.service.js';
@@ -19,6 +19,8 @@ export interface Deps {
   db: Db;
   /** Lazy, batch-by-batch reads for exports and chain verification (`Database.streamRows`). */
   streamRows: StreamRows;
+  /** Database-rendered lines as ready-to-send chunks, for NDJSON exports (`Database.streamLines`). */
+  streamLines: StreamLines;
   clock: Clock;
   config: Config;
 }

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import canonicalize from 'canonicalize';
 import { signToken } from '../../src/http/auth.js';
-import { type AuditEventBody, chainHash, GENESIS_HASH } from '../../src/modules/audit/audit.chain.js';
+import {
+  type AuditEventBody,
+  canonicalEvent,
+  chainHash,
+  GENESIS_HASH,
+  hashCanonical,
+} from '../../src/modules/audit/audit.chain.js';
 import { BENCH_AUTH, BENCH_SECRET, DATA_SEED, type Plan, POOL_MAX } from '../lib/config.js';
 import { type BenchDatabase, withBenchDatabase } from '../lib/pg.js';
 import { sampleRss, startServer } from '../lib/processes.js';
@@ -11,7 +17,7 @@ import { fmt, ratio, seededRandom } from '../lib/stats.js';
 
 /**
  * Scenario 3: the audit log at scale. Bulk-loads N valid chained events with COPY (hashes computed with
- * the service's own `chainHash`, the head set to the last one), then measures the NDJSON export in
+ * the service's own `canonicalEvent`, the head set to the last one), then measures the NDJSON export in
  * rows/s against `COPY (SELECT …) TO STDOUT` of the same rows, the server's RSS growth while exporting,
  * and chain verification in events/s against hashing the very same bytes in a tight loop.
  */
@@ -72,7 +78,7 @@ function write(stream: Writable, chunk: string): Promise<void> {
 }
 
 /** Loads events 1..n through COPY and points the chain head at the last; returns every hash (for the hash loop). */
-async function loadChain(db: BenchDatabase, n: number): Promise<{ hashes: string[]; seconds: number }> {
+export async function loadChain(db: BenchDatabase, n: number): Promise<{ hashes: string[]; seconds: number }> {
   const started = performance.now();
   const hashes: string[] = new Array(n);
   const stream = await db.sql`
@@ -87,17 +93,19 @@ async function loadChain(db: BenchDatabase, n: number): Promise<{ hashes: string
     const lines: string[] = [];
     for (let seq = from; seq < Math.min(from + GENERATE_BATCH, n + 1); seq++) {
       const body = eventBody(seq);
-      const hash = chainHash(prev, body);
+      // actor and data as their JCS text, exactly as the service's appender stores them.
+      const canonical = canonicalEvent(body);
+      const hash = hashCanonical(prev, canonical.body);
       hashes[seq - 1] = hash;
       lines.push(
         [
           String(seq),
           body.occurredAt,
-          copyText(JSON.stringify(body.actor)),
+          copyText(canonical.actor),
           body.action,
           body.entityType,
           body.entityId,
-          copyText(JSON.stringify(body.data)),
+          copyText(canonical.data ?? 'null'),
           body.requestId,
           prev,
           hash,
@@ -133,7 +141,7 @@ export async function auditScenario(plan: Plan): Promise<Section> {
   await withBenchDatabase('audit', async (db) => {
     const load = await loadChain(db, n);
     s.notes.push(
-      `loaded ${fmt(n)} chained events with COPY in ${fmt(load.seconds, 1)} s (hashes by chainHash in Node)`,
+      `loaded ${fmt(n)} chained events with COPY in ${fmt(load.seconds, 1)} s (hashes by canonicalEvent + SHA-256 in Node)`,
     );
 
     const server = await startServer('src/server.ts', {

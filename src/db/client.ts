@@ -8,7 +8,14 @@ import type { DatabaseConfig } from '../config.js';
 import { runMigrations } from './migrate.js';
 import { withPreparedStatements } from './prepared.js';
 import * as schema from './schema.js';
-import { cursorStream, keysetStream, type StreamRows } from './stream.js';
+import {
+  copyLines,
+  cursorStream,
+  keysetLines,
+  keysetStream,
+  type StreamLines,
+  type StreamRows,
+} from './stream.js';
 import type { Db } from './types.js';
 
 export interface Database {
@@ -16,6 +23,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Reads a seq-ordered query lazily, batch by batch (exports, chain verification); see `stream.ts`. */
   streamRows: StreamRows;
+  /** Reads a line-rendering query as ready-to-send text (NDJSON exports); see `stream.ts`. */
+  streamLines: StreamLines;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +44,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       db,
       kind: 'postgres',
       streamRows: cursorStream(client),
+      streamLines: copyLines(client),
       ping: async () => {
         await db.execute(sql`select 1`);
       },
@@ -50,6 +60,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
     db,
     kind: 'pglite',
     streamRows: keysetStream(db),
+    streamLines: keysetLines(db),
     ping: async () => {
       await db.execute(sql`select 1`);
     },

@@ -1,4 +1,5 @@
-import type { SQL } from 'drizzle-orm';
+import { finished, type Readable } from 'node:stream';
+import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
 import type { Db } from './types.js';
@@ -71,6 +72,87 @@ export function cursorStream(client: Sql): StreamRows {
     const cursor = client.unsafe(text, params as never[]).cursor(batchSize);
     for await (const rows of cursor) {
       yield (rows as unknown as DriverRow[]).map((row) => query.map(row));
+    }
+  };
+}
+
+/** A line-rendering `SeqQuery`: each row is one line of text the database built (no newlines in it). */
+export interface LineQuery extends SeqQuery<{ seq: number; line: string }> {}
+
+/**
+ * Reads a `LineQuery` as chunks of newline-terminated text, ready to send: the transport for exports
+ * whose lines the database renders.
+ */
+export type StreamLines = (query: LineQuery, batchSize: number) => AsyncIterable<string | Uint8Array>;
+
+/** Keyset batches joined into one chunk each (PGlite; see `keysetStream`). */
+export function keysetLines(db: Db): StreamLines {
+  const rows = keysetStream(db);
+  return async function* (query, batchSize) {
+    for await (const batch of rows(query, batchSize)) yield `${batch.map((row) => row.line).join('\n')}\n`;
+  };
+}
+
+/**
+ * `COPY (…) TO STDOUT` (PostgreSQL): the server streams the lines and Node only forwards bytes, with no
+ * per-row work at all. CSV format with delimiter \x01 and quote \x02 writes a one-column row verbatim:
+ * a value is only quoted when it holds the delimiter, the quote, CR or LF, and rendered JSON holds none
+ * of them (the query must translate CR/LF in `json` whitespace). COPY takes no bind parameters, so the
+ * query's parameters are inlined (callers pass integers only).
+ *
+ * The copy runs on a reserved connection: postgres.js would otherwise pipeline other requests' queries
+ * onto it, behind a download that the client's pace can hold for minutes. Leaving early (the client
+ * went away) cancels the COPY with `pg_cancel_backend` and drains what is already in flight. The
+ * connection goes back to the pool only after a query on it has completed once the COPY ended: handing
+ * it back mid-protocol (at CopyDone) confuses postgres.js's queues, and the round trip also absorbs a
+ * cancel that arrives after the COPY finished by itself.
+ */
+const COPY_CHUNK_BYTES = 64 * 1024;
+
+export function copyLines(client: Sql): StreamLines {
+  return async function* (query) {
+    const select = query.sql(0, null).inlineParams();
+    const { sql: text } = dialect.sqlToQuery(sql`
+      copy (select q.line from (${select}) as q order by q.seq)
+      to stdout with (format csv, delimiter E'\\x01', quote E'\\x02')`);
+    const reserved = await client.reserve();
+    let stream: Readable;
+    let pid: number;
+    try {
+      const [backend] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      pid = backend!.pid;
+      stream = await reserved.unsafe(text).readable();
+    } catch (error) {
+      reserved.release();
+      throw error;
+    }
+    finished(stream, () => {
+      reserved`select 1`.catch(() => {}).finally(() => reserved.release());
+    });
+    let complete = false;
+    try {
+      // Not `for await (… of stream)`: leaving that loop destroys the stream, which would leave the
+      // connection's socket paused mid-COPY for good.
+      // One CopyData message is one row: sent one by one, the HTTP stream's per-chunk overhead would
+      // cost more than the rows themselves.
+      let pending: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
+        pending.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size >= COPY_CHUNK_BYTES) {
+          yield Buffer.concat(pending, size);
+          pending = [];
+          size = 0;
+        }
+      }
+      if (size > 0) yield Buffer.concat(pending, size);
+      complete = true;
+    } finally {
+      if (!complete && !stream.readableEnded && !stream.destroyed) {
+        stream.resume();
+        await client`select pg_cancel_backend(${pid})`.catch(() => {});
+      }
     }
   };
 }

@@ -13,8 +13,13 @@ export interface RowExport<T> {
   /** File name without extension, e.g. `audit-events-1-42`: ASCII letters, digits, `-`, `_`, `.`. */
   name: string;
   batches: AsyncIterable<T[]>;
-  /** An NDJSON line for a row, when the database already rendered it (default: `JSON.stringify`). */
-  ndjsonLine?: (row: T) => string;
+}
+
+/** An NDJSON download the database rendered: newline-terminated text, chunk by chunk. */
+export interface LineExport {
+  /** As `RowExport.name`. */
+  name: string;
+  chunks: AsyncIterable<string | Uint8Array>;
 }
 
 /** One CSV column: its header and the text of a row's cell (nested values as JSON text). */
@@ -51,44 +56,64 @@ export function exportResponse(rowSchemaName: string) {
 }
 
 async function* encode<T>(
-  first: IteratorResult<T[]>,
-  rest: AsyncIterator<T[]>,
+  batches: AsyncIterable<T[]>,
   format: ExportFormat,
   columns: readonly CsvColumn<T>[],
-  ndjsonLine: (row: T) => string,
 ): AsyncGenerator<string> {
-  if (format === 'csv') yield stringify([columns.map((c) => c.header)], CSV_OPTIONS);
-  for (let step = first; !step.done; step = await rest.next()) {
-    const chunk =
+  // The header goes out with the first batch, so nothing is sent before the first query succeeded.
+  let header = format === 'csv' ? stringify([columns.map((c) => c.header)], CSV_OPTIONS) : '';
+  for await (const batch of batches) {
+    const rows =
       format === 'csv'
         ? stringify(
-            step.value.map((row) => columns.map((c) => c.cell(row))),
+            batch.map((row) => columns.map((c) => c.cell(row))),
             CSV_OPTIONS,
           )
-        : step.value.map((row) => `${ndjsonLine(row)}\n`).join('');
+        : batch.map((row) => `${JSON.stringify(row)}\n`).join('');
+    const chunk = header + rows;
+    header = '';
     if (chunk) yield chunk;
   }
+  if (header) yield header;
 }
 
-/**
- * Sends a download as a stream, one chunk per batch. Backpressure: the socket pulls from the stream,
- * the stream (byte mode, and one batch's chunk is larger than its high-water mark) pulls the next
- * chunk from the generator only once the previous one has drained, and only then does the generator
- * ask the database for the next batch. So about one batch is in memory, whatever the export's size.
- */
-export async function sendExport<T>(
+/** Lets a generator's first step run now, then replays it: see `sendStream`. */
+async function* replay<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  for (let step = first; !step.done; step = await rest.next()) yield step.value;
+}
+
+/** Sends rows as a download: NDJSON (`JSON.stringify` per row) or CSV, one chunk per batch. */
+export function sendExport<T>(
   reply: FastifyReply,
   format: ExportFormat,
   rows: RowExport<T>,
   columns: readonly CsvColumn<T>[],
 ): Promise<FastifyReply> {
-  const source = rows.batches[Symbol.asyncIterator]();
-  // The first batch is read before answering, so a failing query is still a problem response; after
+  return sendStream(reply, format, rows.name, encode(rows.batches, format, columns));
+}
+
+/** Sends NDJSON the database already rendered. */
+export function sendLines(reply: FastifyReply, lines: LineExport): Promise<FastifyReply> {
+  return sendStream(reply, 'ndjson', lines.name, lines.chunks);
+}
+
+/**
+ * Sends a download as a stream. Backpressure: the socket pulls from the stream, the stream (byte mode,
+ * and a chunk is larger than its high-water mark) pulls the next chunk only once the previous one has
+ * drained, and only then is the database asked for more. So about one chunk is in memory, whatever
+ * the export's size.
+ */
+async function sendStream(
+  reply: FastifyReply,
+  format: ExportFormat,
+  name: string,
+  chunks: AsyncIterable<string | Uint8Array>,
+): Promise<FastifyReply> {
+  const source = chunks[Symbol.asyncIterator]();
+  // The first chunk is read before answering, so a failing query is still a problem response; after
   // the headers are out, a failure can only abort the transfer (which clients see as truncated).
   const first = await source.next();
-  const body = Readable.from(encode(first, source, format, columns, rows.ndjsonLine ?? JSON.stringify), {
-    objectMode: false,
-  });
+  const body = Readable.from(replay(first, source), { objectMode: false });
   // A generator that never started ignores return(), so the source (a cursor holding a connection)
   // is closed here, however the stream ends: finished, failed, or dropped by the client.
   body.once('close', () => {
@@ -97,7 +122,7 @@ export async function sendExport<T>(
   return reply
     .code(200)
     .type(CONTENT_TYPES[format])
-    .header('content-disposition', `attachment; filename="${rows.name}.${format}"`)
+    .header('content-disposition', `attachment; filename="${name}.${format}"`)
     .header('cache-control', 'no-store')
     .send(body);
 }

@@ -255,6 +255,23 @@ describeDb('a long chain (many streaming batches)', () => {
       expect((running as unknown as { n: number }[])[0]!.n).toBe(0);
     }
   }, 60_000);
+
+  it('verify finds a break where its stretches meet', async () => {
+    // Verification runs in stretches of 10,000 events, each anchored on the event before it: a missing
+    // seq 10,000 ends the first stretch early and leaves the second one's first event unlinked.
+    await t.database.db.transaction(async (tx) => {
+      await tx.execute(sql`alter table audit_events disable trigger user`);
+      await tx.execute(sql`delete from audit_events where seq = 10000`);
+      await tx.execute(sql`alter table audit_events enable trigger user`);
+    });
+    const verify = await t.api.get('/v1/audit-events/verify').set(bearer(t.auditor));
+    expect(verify.body).toMatchObject({
+      valid: false,
+      eventsChecked: TOTAL - 1,
+      headSeq: TOTAL,
+      firstInvalidSeq: 10_000,
+    });
+  });
 });
 
 describe('export streaming backpressure', () => {

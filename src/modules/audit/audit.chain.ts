@@ -27,19 +27,45 @@ export interface AuditEvent extends AuditEventBody {
   hash: string;
 }
 
-/** `hash = hex(SHA-256(UTF-8(prevHash + "\n" + JCS(body))))`, the contract's definition. */
+/**
+ * JCS (RFC 8785) of an event body, built from the JCS of `actor` and `data` in the body's sorted key
+ * order: action, actor, data, entityId, entityType, occurredAt, requestId, seq. Strings and the
+ * integer `seq` canonicalise to exactly what `JSON.stringify` prints. The appender stores `actor` and
+ * `data` as this very text, so the database can rebuild the body by concatenation (see
+ * `canonicalBodySql`) and the live verifier only hashes it. A unit test holds this equal to
+ * `canonicalize(body)`.
+ */
+export function canonicalEvent(body: AuditEventBody): {
+  actor: string;
+  data: string | undefined;
+  body: string;
+} {
+  const actor = canonicalize(body.actor) as string;
+  const data = canonicalize(body.data);
+  const text =
+    `{"action":${JSON.stringify(body.action)},"actor":${actor}` +
+    (data === undefined ? '' : `,"data":${data}`) +
+    `,"entityId":${JSON.stringify(body.entityId)},"entityType":${JSON.stringify(body.entityType)}` +
+    `,"occurredAt":${JSON.stringify(body.occurredAt)},"requestId":${JSON.stringify(body.requestId)}` +
+    `,"seq":${JSON.stringify(body.seq)}}`;
+  return { actor, data, body: text };
+}
+
+/** `hash = hex(SHA-256(UTF-8(prevHash + "\n" + canonicalBody)))`, the contract's definition. */
+export function hashCanonical(prevHash: string, canonicalBody: string): string {
+  return createHash('sha256').update(`${prevHash}\n${canonicalBody}`, 'utf8').digest('hex');
+}
+
+/** The hash of an event from its values: `hashCanonical` of its JCS body. */
 export function chainHash(prevHash: string, body: AuditEventBody): string {
-  const canonical = canonicalize({
-    seq: body.seq,
-    occurredAt: body.occurredAt,
-    actor: body.actor,
-    action: body.action,
-    entityType: body.entityType,
-    entityId: body.entityId,
-    data: body.data,
-    requestId: body.requestId,
-  });
-  return createHash('sha256').update(`${prevHash}\n${canonical}`, 'utf8').digest('hex');
+  return hashCanonical(prevHash, canonicalEvent(body).body);
+}
+
+/** What links an event into the chain. */
+export interface ChainLink {
+  seq: number;
+  prevHash: string;
+  hash: string;
 }
 
 export interface ChainReport {
@@ -53,8 +79,8 @@ export interface ChainReport {
 /**
  * Checks a chain one event at a time, in constant memory, so the live `verify` endpoint and the
  * offline verifier share one definition of "valid". An event is invalid when its `seq` does not follow
- * the previous one, its `prevHash` is not the previous event's hash, or its `hash` is not the hash of
- * its own body. A chain that starts after seq 1 (a partial export) is anchored on its first
+ * the previous one, its `prevHash` is not the previous event's hash, or its `hash` is not the hash the
+ * caller recomputed from its body (`chainHash`, or `hashCanonical` of the stored canonical text). A chain that starts after seq 1 (a partial export) is anchored on its first
  * `prevHash`, which cannot be checked without the earlier events — unless `fromGenesis` says the chain
  * is the whole log (the live database), where a missing first event is itself a break at seq 1.
  */
@@ -73,7 +99,7 @@ export class ChainVerifier {
     }
   }
 
-  push(event: AuditEvent): void {
+  push(event: ChainLink, recomputedHash: string): void {
     this.checked++;
     if (this.expectedSeq === null) {
       this.expectedSeq = event.seq;
@@ -82,7 +108,7 @@ export class ChainVerifier {
     const ok =
       event.seq === this.expectedSeq &&
       event.prevHash === this.expectedPrevHash &&
-      chainHash(event.prevHash, event) === event.hash;
+      recomputedHash === event.hash;
     if (!ok && this.firstInvalid === null) this.firstInvalid = Math.min(event.seq, this.expectedSeq);
     this.expectedSeq = event.seq + 1;
     this.expectedPrevHash = event.hash;

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { type ChainReport, ChainVerifier } from './audit.chain.js';
+import { type ChainReport, ChainVerifier, chainHash } from './audit.chain.js';
 import { AuditEventSchema } from './audit.schemas.js';
 
 /** An export line that is not an audit event at all: the file is unusable, not merely tampered with. */
@@ -47,7 +47,7 @@ export async function verifyNdjsonExport(input: Readable): Promise<ExportReport>
     // A line without `data` still counts as an event: its hash will not match (a broken chain).
     const event = { ...parsed.data, data: parsed.data.data };
     firstSeq ??= event.seq;
-    verifier.push(event);
+    verifier.push(event, chainHash(event.prevHash, event));
   }
   return { ...verifier.report(), firstSeq };
 }

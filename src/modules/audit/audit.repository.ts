@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { DriverRow, SeqQuery } from '../../db/stream.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
-import { type AuditEvent, chainHash } from './audit.chain.js';
+import { type AuditEvent, canonicalEvent, chainHash, GENESIS_HASH, hashCanonical } from './audit.chain.js';
 import { type AuditEventRow, auditEvents, auditHead } from './audit.table.js';
 
 /** One event as a service describes it; seq, time, actor and hashes are added when it is appended. */
@@ -43,26 +44,28 @@ export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEnt
   let prevHash = head.prevHash;
   const occurredAt = at.toISOString();
   const actor = { sub: ctx.actor.sub, role: ctx.actor.role, companyId: ctx.actor.companyId };
-  const events: AuditEvent[] = entries.map((entry) => {
+  const events = entries.map((entry) => {
     seq++;
     const body = { seq, occurredAt, actor, requestId: ctx.requestId, ...entry };
-    const hash = chainHash(prevHash, body);
+    const canonical = canonicalEvent(body);
+    const hash = hashCanonical(prevHash, canonical.body);
     const event = { ...body, prevHash, hash };
     prevHash = hash;
-    return event;
+    return { event, canonical };
   });
   // Every appender in every process waits on the head's row lock until this transaction commits: the
   // events and the new head hash go out in one pipelined round trip, not two.
   await Promise.all([
     db.insert(auditEvents).values(
-      events.map((e) => ({
+      events.map(({ event: e, canonical }) => ({
         seq: e.seq,
         occurredAt: at,
-        actor: e.actor,
+        // The JCS text itself, not a re-serialization: `canonicalBodySql` relies on it.
+        actor: sql`${canonical.actor}`,
         action: e.action,
         entityType: e.entityType,
         entityId: e.entityId,
-        data: e.data as Record<string, unknown>,
+        data: sql`${canonical.data}`,
         requestId: e.requestId,
         prevHash: e.prevHash,
         hash: e.hash,
@@ -70,7 +73,7 @@ export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEnt
     ),
     db.update(auditHead).set({ hash: prevHash }).where(eq(auditHead.id, 1)),
   ]);
-  return events;
+  return events.map(({ event }) => event);
 }
 
 export interface AuditFilter {
@@ -114,6 +117,40 @@ export async function readHead(db: Db): Promise<{ seq: number; hash: string }> {
 }
 
 /**
+ * An event's canonical body (`canonicalEvent`) rebuilt by the database from the columns, without the
+ * closing brace (the export appends the hashes). `actor` and `data` are spliced in as stored: the
+ * appender wrote their JCS text into `json` columns, which keep text verbatim. Text columns go through
+ * `to_json`, whose escaping is JSON.stringify's (`\"`, `\\`, \b \f \n \r \t, other controls as
+ * lowercase `\u00xx`); `occurredAt` is `toISOString()`'s format. Where a row's text is not canonical
+ * (written before migration 0002, or edited behind the triggers) the hash simply will not match and the
+ * verifier falls back to recomputing from parsed values.
+ */
+const openBody = (
+  json: (column: AnyPgColumn) => SQL,
+) => sql`'{"action":' || to_json(${auditEvents.action})::text
+  || ',"actor":' || ${json(auditEvents.actor)}
+  || ',"data":' || ${json(auditEvents.data)}
+  || ',"entityId":' || to_json(${auditEvents.entityId})::text
+  || ',"entityType":' || to_json(${auditEvents.entityType})::text
+  || ',"occurredAt":"' || to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  || '","requestId":' || to_json(${auditEvents.requestId})::text
+  || ',"seq":' || ${auditEvents.seq}::text`;
+
+/** The stored text, verbatim: what was hashed. */
+const openCanonicalBody = openBody((column) => sql`${column}::text`);
+
+/**
+ * For a one-line rendering: `json` may hold CR/LF as whitespace (never inside strings), which would
+ * split an NDJSON line; as spaces they mean the same. A no-op on the canonical text the appender writes.
+ */
+const openLineBody = openBody((column) => sql`replace(replace(${column}::text, E'\\r', ' '), E'\\n', ' ')`);
+
+const seqRange = (range: { fromSeq: number; toSeq: number }, afterSeq: number, limit: number | null) => sql`
+  where ${auditEvents.seq} > ${Math.max(afterSeq, range.fromSeq - 1)} and ${auditEvents.seq} <= ${range.toSeq}
+  order by ${auditEvents.seq}
+  ${limit === null ? sql`` : sql`limit ${limit}`}`;
+
+/**
  * Events `fromSeq..toSeq` (inclusive) in seq order, for streaming (exports, verification). Selects
  * driver-neutral values (see `SeqQuery`) and maps them with `toAuditEvent`, so a streamed event is the
  * very object the list endpoint returns. `occurred_at` travels as epoch milliseconds: the column has
@@ -125,9 +162,7 @@ export function eventsInSeqOrder(range: { fromSeq: number; toSeq: number }): Seq
       select seq, (extract(epoch from occurred_at) * 1000)::bigint::text as occurred_at_ms,
              actor, action, entity_type, entity_id, data, request_id, prev_hash, hash
       from ${auditEvents}
-      where seq > ${Math.max(afterSeq, range.fromSeq - 1)} and seq <= ${range.toSeq}
-      order by ${auditEvents.seq}
-      ${limit === null ? sql`` : sql`limit ${limit}`}`,
+      ${seqRange(range, afterSeq, limit)}`,
     map: (row: DriverRow) =>
       toAuditEvent({
         seq: Number(row.seq),
@@ -152,25 +187,94 @@ export interface RenderedEvent {
 
 /**
  * The same events as `eventsInSeqOrder`, rendered to JSON text by PostgreSQL itself: the export then
- * neither parses `actor`/`data` into objects nor serializes them again, which was most of its cost.
- * Same fields, same values (`occurredAt` as ISO 8601 UTC with milliseconds), so a line parses to the
- * object the list endpoint returns.
+ * neither parses `actor`/`data` into objects nor serializes them again, which was most of its cost. A
+ * line is the canonical body plus `prevHash` and `hash`: same fields and values as the list endpoint's
+ * object (key order aside), so an auditor's verifier reads it like any other.
  */
 export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }): SeqQuery<RenderedEvent> {
   return {
     sql: (afterSeq, limit) => sql`
-      select seq, json_build_object(
-               'seq', seq,
-               'occurredAt', to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               'actor', actor, 'action', action, 'entityType', entity_type, 'entityId', entity_id,
-               'data', data, 'requestId', request_id, 'prevHash', prev_hash, 'hash', hash
-             )::text as line
+      select ${auditEvents.seq} as seq,
+             ${openLineBody} || ',"prevHash":' || to_json(${auditEvents.prevHash})::text
+               || ',"hash":' || to_json(${auditEvents.hash})::text || '}' as line
       from ${auditEvents}
-      where seq > ${Math.max(afterSeq, range.fromSeq - 1)} and seq <= ${range.toSeq}
-      order by ${auditEvents.seq}
-      ${limit === null ? sql`` : sql`limit ${limit}`}`,
+      ${seqRange(range, afterSeq, limit)}`,
     map: (row: DriverRow) => ({ seq: Number(row.seq), line: String(row.line) }),
   };
+}
+
+/** What checking one stretch of the chain found (see `checkChainStretch`). */
+export interface StretchCheck {
+  /** Events in the stretch. */
+  checked: number;
+  /** The stretch's last event, or null when it holds none. */
+  last: { seq: number; hash: string } | null;
+  /** The lowest seq at which the stretch is not linked to its predecessor (wrong seq or prevHash). */
+  firstUnlinked: number | null;
+  /** Events, in seq order, whose stored hash differs from SHA-256 of their stored canonical text. */
+  unhashed: number[];
+}
+
+/**
+ * Checks the events `fromSeq..toSeq` in one statement, in the database: each event must follow the one
+ * before it in seq and prevHash (the first one follows the last stored event below `fromSeq`, or seq 0
+ * with the genesis hash when there is none), and its hash must be SHA-256 of `prevHash + "\n" +
+ * canonical body`, the body rebuilt from the columns. The hashing stays next to the data
+ * (PostgreSQL's sha256 is OpenSSL's), only a summary crosses the wire, and stretches are independent of
+ * each other, so several can run at once. Same rules as `ChainVerifier`: a break is reported at the
+ * lower of the event's seq and the seq expected there.
+ */
+export async function checkChainStretch(
+  db: Db,
+  range: { fromSeq: number; toSeq: number },
+): Promise<StretchCheck> {
+  const result = await db.execute(sql`
+    with anchor as (
+      select ${auditEvents.seq} as seq, ${auditEvents.hash} as hash from ${auditEvents}
+      where ${auditEvents.seq} >= 1 and ${auditEvents.seq} < ${range.fromSeq}
+      order by ${auditEvents.seq} desc limit 1
+    ), chain as (
+      select ${auditEvents.seq} as seq, ${auditEvents.hash} as hash,
+             coalesce(lag(${auditEvents.seq}) over w, (select seq from anchor), 0) + 1 as expected_seq,
+             ${auditEvents.prevHash} = coalesce(lag(${auditEvents.hash}) over w, (select hash from anchor), ${GENESIS_HASH}::text) as linked,
+             encode(sha256(convert_to(${auditEvents.prevHash} || E'\\n' || ${openCanonicalBody} || '}', 'UTF8')), 'hex')
+               = ${auditEvents.hash} as hashed,
+             lead(${auditEvents.seq}) over w is null as is_last
+      from ${auditEvents}
+      where ${auditEvents.seq} >= ${Math.max(range.fromSeq, 1)} and ${auditEvents.seq} <= ${range.toSeq}
+      window w as (order by ${auditEvents.seq})
+    )
+    select count(*)::int as checked,
+           max(seq)::text as last_seq,
+           min(hash) filter (where is_last) as last_hash,
+           (min(least(seq, expected_seq)) filter (where seq <> expected_seq or not linked))::text as first_unlinked,
+           coalesce((array_agg(seq order by seq) filter (where not hashed))::text, '{}') as unhashed
+    from chain`);
+  const rows = Array.isArray(result) ? result : (result as unknown as { rows: DriverRow[] }).rows;
+  const row = rows[0] as DriverRow;
+  const lastSeq = row.last_seq === null ? null : Number(row.last_seq);
+  const unhashed = String(row.unhashed);
+  return {
+    checked: Number(row.checked),
+    last: lastSeq === null ? null : { seq: lastSeq, hash: String(row.last_hash) },
+    firstUnlinked: row.first_unlinked === null ? null : Number(row.first_unlinked),
+    unhashed: unhashed === '{}' ? [] : unhashed.slice(1, -1).split(',').map(Number),
+  };
+}
+
+/**
+ * The given events' stored hashes beside the hashes recomputed from their parsed values (`chainHash`):
+ * the verifier's path for rows whose stored text is not canonical, so "valid" means exactly the
+ * contract's definition.
+ */
+export async function recomputeHashes(
+  db: Db,
+  seqs: number[],
+): Promise<Map<number, { stored: string; actual: string }>> {
+  const rows = await db.select().from(auditEvents).where(inArray(auditEvents.seq, seqs));
+  return new Map(
+    rows.map((row) => [row.seq, { stored: row.hash, actual: chainHash(row.prevHash, toAuditEvent(row)) }]),
+  );
 }
 
 /** The highest stored seq (0 when there is none), whoever wrote it. */

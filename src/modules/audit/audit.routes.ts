@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { exportResponse, sendExport } from '../../http/export.js';
+import { exportResponse, sendExport, sendLines } from '../../http/export.js';
 import { BEARER, problems } from '../../http/responses.js';
 import type { Services } from '../../services.js';
 import {
@@ -43,7 +43,7 @@ export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
     },
     handler: async (req, reply) =>
       req.query.format === 'ndjson'
-        ? sendExport(reply, 'ndjson', await audit.exportEventLines(req.query), [])
+        ? sendLines(reply, await audit.exportEventLines(req.query))
         : sendExport(reply, 'csv', await audit.exportEvents(req.query), AUDIT_CSV_COLUMNS),
   });
   r.get('/v1/audit-events/verify', {

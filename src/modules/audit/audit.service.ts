@@ -1,13 +1,15 @@
-import type { RowExport } from '../../http/export.js';
+import type { LineExport, RowExport } from '../../http/export.js';
 import type { Deps } from '../../services.js';
-import { type AuditEvent, type ChainReport, ChainVerifier } from './audit.chain.js';
+import type { AuditEvent, ChainReport } from './audit.chain.js';
 import {
+  checkChainStretch,
   eventLinesInSeqOrder,
   eventsInSeqOrder,
   lastEventSeq,
   listEvents,
-  type RenderedEvent,
   readHead,
+  recomputeHashes,
+  type StretchCheck,
 } from './audit.repository.js';
 import type { AuditExportQuery, AuditListQuery } from './audit.schemas.js';
 
@@ -16,7 +18,30 @@ export type AuditService = ReturnType<typeof createAuditService>;
 /** Rows per database round trip when streaming: big enough to amortise it, small enough to hold. */
 const STREAM_BATCH = 1000;
 
-export function createAuditService({ db, streamRows }: Deps) {
+/** Events per verification statement: a few tens of milliseconds of database work each. */
+const VERIFY_STRETCH = 10_000;
+
+/** Verification statements in flight at once: the database's hashing spreads over this many cores. */
+const VERIFY_PARALLEL = 2;
+
+/** What verification has found so far, stretch by stretch in seq order. */
+class ChainTally {
+  checked = 0;
+  last: { seq: number; hash: string } | null = null;
+  firstInvalid: number | null = null;
+
+  add(stretch: StretchCheck): void {
+    this.checked += stretch.checked;
+    this.last = stretch.last ?? this.last;
+    if (stretch.firstUnlinked !== null) this.invalidAt(stretch.firstUnlinked);
+  }
+
+  invalidAt(seq: number): void {
+    if (this.firstInvalid === null || seq < this.firstInvalid) this.firstInvalid = seq;
+  }
+}
+
+export function createAuditService({ db, streamRows, streamLines }: Deps) {
   /**
    * Events `fromSeq..toSeq` for download, capped at the chain head as it stands now: appenders hold the
    * head's row lock until they commit, so every event up to the head is committed, the file is a
@@ -56,38 +81,69 @@ export function createAuditService({ db, streamRows }: Deps) {
     },
 
     /** The same range as `exportEvents`, as NDJSON lines the database renders (the fast path). */
-    async exportEventLines(query: AuditExportQuery): Promise<RowExport<RenderedEvent>> {
+    async exportEventLines(query: AuditExportQuery): Promise<LineExport> {
       const range = await exportRange(query);
-      return {
-        name: range.name,
-        batches: streamRows(eventLinesInSeqOrder(range), STREAM_BATCH),
-        ndjsonLine: (event) => event.line,
-      };
+      return { name: range.name, chunks: streamLines(eventLinesInSeqOrder(range), STREAM_BATCH) };
     },
 
     /**
-     * Recomputes the whole chain from the stored rows, streamed (constant memory), and holds it against
-     * the stored head, which every append advances in the same transaction: a deleted tail leaves the
-     * head pointing past the last event, and an event written around the chain lies beyond the head.
+     * Recomputes the whole chain from the stored rows and holds it against the stored head, which every
+     * append advances in the same transaction: a deleted tail leaves the head pointing past the last
+     * event, and an event written around the chain lies beyond the head.
+     *
+     * The chain is checked in stretches of `VERIFY_STRETCH` events, each one statement that hashes in
+     * the database (`checkChainStretch`), so memory stays constant and PGlite's one connection is free
+     * between stretches. An event whose stored hash does not match its stored text is recomputed here
+     * from its parsed values before it counts as broken: its text may be valid JSON but not canonical
+     * (rows from before migration 0002, or an edit behind the triggers that changed no value), and
+     * `chainHash` is the contract's definition.
      */
     async verify(): Promise<ChainReport> {
-      // The head is read first and the read capped at it, so events appended meanwhile are not
+      // The head is read first and the check capped at it, so events appended meanwhile are not
       // mistaken for a tampered tail.
       const head = await readHead(db);
-      const verifier = new ChainVerifier({ fromGenesis: true });
-      for await (const batch of streamRows(eventsInSeqOrder({ fromSeq: 1, toSeq: head.seq }), STREAM_BATCH)) {
-        for (const event of batch) verifier.push(event);
+      const tally = new ChainTally();
+      const take = async (stretch: StretchCheck) => {
+        tally.add(stretch);
+        // Only a seq below the first break found so far can change the answer.
+        const suspects = stretch.unhashed.filter(
+          (seq) => tally.firstInvalid === null || seq < tally.firstInvalid,
+        );
+        if (suspects.length > 0) {
+          const recomputed = await recomputeHashes(db, suspects);
+          const broken = suspects.find((seq) => recomputed.get(seq)?.actual !== recomputed.get(seq)?.stored);
+          if (broken !== undefined) tally.invalidAt(broken);
+        }
+      };
+      // A few stretches in flight, taken in order: on PostgreSQL each runs on its own connection and
+      // core; PGlite runs them one after the other anyway.
+      const inFlight: Promise<StretchCheck>[] = [];
+      for (let fromSeq = 1; fromSeq <= head.seq; fromSeq += VERIFY_STRETCH) {
+        const check = checkChainStretch(db, {
+          fromSeq,
+          toSeq: Math.min(fromSeq + VERIFY_STRETCH - 1, head.seq),
+        });
+        check.catch(() => {}); // awaited below, in order; this only keeps a later failure from going unhandled
+        inFlight.push(check);
+        if (inFlight.length >= VERIFY_PARALLEL) await take(await inFlight.shift()!);
       }
-      const { headSeq, headHash } = verifier.report();
-      const lastSeq = headSeq ?? 0;
-      if (lastSeq < head.seq) verifier.markInvalid(lastSeq + 1);
-      else if (headHash !== null && headHash !== head.hash) verifier.markInvalid(lastSeq);
+      for (const check of inFlight) await take(await check);
+      const { last } = tally;
+      const lastSeq = last?.seq ?? 0;
+      if (lastSeq < head.seq) tally.invalidAt(lastSeq + 1);
+      else if (last !== null && last.hash !== head.hash) tally.invalidAt(lastSeq);
       // Stored seq first, head second: a legitimate event visible to the first read was committed with
       // its head advance, so only an event that bypassed the head can lie beyond it.
       const storedSeq = await lastEventSeq(db);
       const headNow = await readHead(db);
-      if (storedSeq > headNow.seq) verifier.markInvalid(headNow.seq + 1);
-      return verifier.report();
+      if (storedSeq > headNow.seq) tally.invalidAt(headNow.seq + 1);
+      return {
+        valid: tally.firstInvalid === null,
+        eventsChecked: tally.checked,
+        headSeq: last?.seq ?? null,
+        headHash: last?.hash ?? null,
+        firstInvalidSeq: tally.firstInvalid,
+      };
     },
   };
 }
