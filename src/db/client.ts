@@ -9,12 +9,12 @@ import { runMigrations } from './migrate.js';
 import { withPreparedStatements } from './prepared.js';
 import * as schema from './schema.js';
 import {
-  copyLines,
   cursorStream,
   keysetLines,
   keysetStream,
   type StreamLines,
   type StreamRows,
+  stretchedCopyLines,
 } from './stream.js';
 import type { Db } from './types.js';
 
@@ -44,7 +44,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       db,
       kind: 'postgres',
       streamRows: cursorStream(client),
-      streamLines: copyLines(client),
+      streamLines: stretchedCopyLines(client),
       ping: async () => {
         await db.execute(sql`select 1`);
       },

@@ -79,17 +79,83 @@ export function cursorStream(client: Sql): StreamRows {
 /** A line-rendering `SeqQuery`: each row is one line of text the database built (no newlines in it). */
 export interface LineQuery extends SeqQuery<{ seq: number; line: string }> {}
 
+/** Seqs `fromSeq..toSeq`, both inclusive. */
+export interface SeqRange {
+  fromSeq: number;
+  toSeq: number;
+}
+
 /**
- * Reads a `LineQuery` as chunks of newline-terminated text, ready to send: the transport for exports
- * whose lines the database renders.
+ * Reads the lines a query renders over a seq range as chunks of newline-terminated text, ready to
+ * send: the transport for exports whose lines the database renders. `query` builds the statement for
+ * any sub-range, so a driver may split the work.
  */
-export type StreamLines = (query: LineQuery, batchSize: number) => AsyncIterable<string | Uint8Array>;
+export type StreamLines = (
+  query: (range: SeqRange) => LineQuery,
+  range: SeqRange,
+) => AsyncIterable<string | Uint8Array>;
+
+/** Rows per PGlite batch, joined into one chunk. */
+const KEYSET_LINES_BATCH = 1000;
 
 /** Keyset batches joined into one chunk each (PGlite; see `keysetStream`). */
 export function keysetLines(db: Db): StreamLines {
   const rows = keysetStream(db);
-  return async function* (query, batchSize) {
-    for await (const batch of rows(query, batchSize)) yield `${batch.map((row) => row.line).join('\n')}\n`;
+  return async function* (query, range) {
+    for await (const batch of rows(query(range), KEYSET_LINES_BATCH)) {
+      yield `${batch.map((row) => row.line).join('\n')}\n`;
+    }
+  };
+}
+
+/** Seqs per COPY when a PostgreSQL export is split: a few megabytes of text each. */
+const COPY_STRETCH = 5_000;
+
+/** COPYs in flight beyond the one being sent: each renders on its own backend, so on its own core. */
+const COPY_READ_AHEAD = 2;
+
+/**
+ * PostgreSQL: the range in stretches of `COPY_STRETCH` seqs, each one `COPY` (`copyLines`), sent in
+ * order while the next `COPY_READ_AHEAD` stretches are read into memory on other connections.
+ * Rendering JSON costs the database several times what plain COPY costs, and one backend renders on
+ * one core; with stretches read ahead, the export uses every core the database has. Memory stays
+ * bounded by the read-ahead (a few stretches), whatever the export's size.
+ */
+export function stretchedCopyLines(client: Sql): StreamLines {
+  const copy = copyLines(client);
+  return async function* (query, range) {
+    const stretches: SeqRange[] = [];
+    for (let from = range.fromSeq; from <= range.toSeq; from += COPY_STRETCH) {
+      stretches.push({ fromSeq: from, toSeq: Math.min(from + COPY_STRETCH - 1, range.toSeq) });
+    }
+    if (stretches.length === 0) stretches.push(range); // an empty range still runs (and can fail) once
+    let abandoned = false;
+    const read = async (stretch: SeqRange) => {
+      const chunks: (string | Uint8Array)[] = [];
+      for await (const chunk of copy(query(stretch))) {
+        if (abandoned) break; // leaving the loop cancels that COPY
+        chunks.push(chunk);
+      }
+      return chunks;
+    };
+    const ahead: Promise<(string | Uint8Array)[]>[] = [];
+    const readNext = () => {
+      const stretch = stretches.shift();
+      if (!stretch) return;
+      const chunks = read(stretch);
+      chunks.catch(() => {}); // awaited in order below; this only keeps a later failure from going unhandled
+      ahead.push(chunks);
+    };
+    try {
+      for (let i = 0; i <= COPY_READ_AHEAD; i++) readNext();
+      while (ahead.length > 0) {
+        const chunks = await ahead.shift()!;
+        readNext();
+        yield* chunks;
+      }
+    } finally {
+      abandoned = true;
+    }
   };
 }
 
@@ -109,7 +175,7 @@ export function keysetLines(db: Db): StreamLines {
  */
 const COPY_CHUNK_BYTES = 64 * 1024;
 
-export function copyLines(client: Sql): StreamLines {
+export function copyLines(client: Sql): (query: LineQuery) => AsyncIterable<Uint8Array> {
   return async function* (query) {
     const select = query.sql(0, null).inlineParams();
     const { sql: text } = dialect.sqlToQuery(sql`

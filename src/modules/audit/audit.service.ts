@@ -83,7 +83,7 @@ export function createAuditService({ db, streamRows, streamLines }: Deps) {
     /** The same range as `exportEvents`, as NDJSON lines the database renders (the fast path). */
     async exportEventLines(query: AuditExportQuery): Promise<LineExport> {
       const range = await exportRange(query);
-      return { name: range.name, chunks: streamLines(eventLinesInSeqOrder(range), STREAM_BATCH) };
+      return { name: range.name, chunks: streamLines(eventLinesInSeqOrder, range) };
     },
 
     /**
