@@ -78,7 +78,7 @@ function write(stream: Writable, chunk: string): Promise<void> {
 }
 
 /** Loads events 1..n through COPY and points the chain head at the last; returns every hash (for the hash loop). */
-export async function loadChain(db: BenchDatabase, n: number): Promise<{ hashes: string[]; seconds: number }> {
+async function loadChain(db: BenchDatabase, n: number): Promise<{ hashes: string[]; seconds: number }> {
   const started = performance.now();
   const hashes: string[] = new Array(n);
   const stream = await db.sql`
