@@ -44,7 +44,8 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       db,
       kind: 'postgres',
       streamRows: cursorStream(client),
-      streamLines: stretchedCopyLines(client),
+      // A third of the pool for export COPYs (at least one): the rest stays free for requests.
+      streamLines: stretchedCopyLines(client, Math.max(1, Math.floor(config.poolMax / 3))),
       ping: async () => {
         await db.execute(sql`select 1`);
       },

@@ -1,6 +1,7 @@
 import { finished, type Readable } from 'node:stream';
 import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import pLimit from 'p-limit';
 import type { Sql } from 'postgres';
 import type { Db } from './types.js';
 
@@ -120,9 +121,13 @@ const COPY_READ_AHEAD = 2;
  * Rendering JSON costs the database several times what plain COPY costs, and one backend renders on
  * one core; with stretches read ahead, the export uses every core the database has. Memory stays
  * bounded by the read-ahead (a few stretches), whatever the export's size.
+ *
+ * At most `connections` COPYs run at once in this process, whatever the number of exports: each holds
+ * a pooled connection, and the rest of the pool must stay free for the API's own requests.
  */
-export function stretchedCopyLines(client: Sql): StreamLines {
+export function stretchedCopyLines(client: Sql, connections: number): StreamLines {
   const copy = copyLines(client);
+  const slots = pLimit(connections);
   return async function* (query, range) {
     const stretches: SeqRange[] = [];
     for (let from = range.fromSeq; from <= range.toSeq; from += COPY_STRETCH) {
@@ -142,7 +147,7 @@ export function stretchedCopyLines(client: Sql): StreamLines {
     const readNext = () => {
       const stretch = stretches.shift();
       if (!stretch) return;
-      const chunks = read(stretch);
+      const chunks = slots(() => read(stretch));
       chunks.catch(() => {}); // awaited in order below; this only keeps a later failure from going unhandled
       ahead.push(chunks);
     };
