@@ -8,9 +8,9 @@ import { percentile } from './stats.js';
 
 /**
  * The "database ceiling" of draw submission: the service's transaction for POST /v1/draws, statement
- * for statement (lock the mineral row, read company and agreement, the three entitlement sums in
- * parallel, the same pure `checkDraw`, insert the draw, update reserved, append to the audit chain
- * through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
+ * for statement (lock the mineral row and, pipelined behind it, one read of company, agreement, overdue
+ * obligations and the two entitlement sums; the same pure `checkDraw`; insert the draw, update reserved,
+ * append to the audit chain through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
  * pool of the same size and at the same concurrency as the HTTP run. The gap between the two is what the
  * service stack costs.
  */
@@ -36,33 +36,35 @@ type Tx = postgres.TransactionSql;
 class Refusal extends Error {}
 
 async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Promise<void> {
-  const [mineral] = await tx`select * from minerals where code = ${pick.mineralCode} for update`;
-  if (!mineral) throw new Refusal('not-found');
-  const now = new Date();
-  // As in the service: the reads the checks need, pipelined in one round trip under the row lock.
-  const [companies, agreements, overdue, held, outstanding] = await Promise.all([
-    tx`select * from companies where id = ${pick.companyId}`,
-    tx`select * from agreements
-       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode} and status = 'active'`,
-    tx`select id from obligations
-       where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
-         and due_at < ${now} and quantity_due > quantity_delivered limit 1`,
-    tx`select coalesce(sum(quantity), 0)::text as total from draws
-       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
-         and status in ('pending', 'approved')`,
-    tx`select coalesce(sum(quantity_due - quantity_delivered), 0)::text as total from obligations
-       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
-         and status in ('open', 'partially_fulfilled')`,
+  // As in the service: the mineral row lock and, queued right behind it on the connection, one read of
+  // everything else the checks need (company, active agreement, overdue obligations, holds, outstanding),
+  // both in one round trip.
+  const [[mineral], [submission]] = await Promise.all([
+    tx`select * from minerals where code = ${pick.mineralCode} for update`,
+    tx`select c.status as company_status, a.*,
+         exists (select 1 from obligations
+                 where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
+                   and due_at < ${new Date()} and quantity_due > quantity_delivered) as overdue,
+         (select coalesce(sum(quantity), 0)::text from draws
+          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
+            and status in ('pending', 'approved')) as held,
+         (select coalesce(sum(quantity_due - quantity_delivered), 0)::text from obligations
+          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
+            and status in ('open', 'partially_fulfilled')) as outstanding
+       from companies c
+       left join agreements a on a.company_id = c.id and a.mineral_code = ${pick.mineralCode} and a.status = 'active'
+       where c.id = ${pick.companyId}`,
   ]);
-  const company = companies[0];
-  const agreement = agreements[0];
-  if (!company) throw new Refusal('not-found');
+  if (!mineral) throw new Refusal('not-found');
+  if (!submission) throw new Refusal('not-found');
+  const now = new Date();
+  const agreement = submission.id ? submission : undefined;
   const refusal = checkDraw({
-    companyStatus: company.status,
-    hasOverdueObligation: overdue.length > 0,
+    companyStatus: submission.company_status,
+    hasOverdueObligation: submission.overdue,
     agreement: agreement ? { maxOutstanding: agreement.max_outstanding } : null,
-    held: held[0]!.total,
-    outstanding: outstanding[0]!.total,
+    held: submission.held,
+    outstanding: submission.outstanding,
     quantity,
     position: {
       onHand: mineral.on_hand,

@@ -52,26 +52,19 @@ const overdueAt = (now: Date) =>
     gt(obligations.quantityDue, obligations.quantityDelivered),
   ) as SQL;
 
-/** Σ outstanding (premium included) of the company's unsettled obligations for a mineral. */
-export async function sumOutstanding(db: Db, companyId: string, mineralCode: string): Promise<string> {
-  const [row] = await db
-    .select({
-      total: sql<string>`coalesce(sum(${obligations.quantityDue} - ${obligations.quantityDelivered}), 0)::text`,
-    })
-    .from(obligations)
-    .where(and(eq(obligations.companyId, companyId), eq(obligations.mineralCode, mineralCode), unsettled()));
-  return row?.total ?? '0';
-}
+/**
+ * SQL: Σ outstanding (premium included) of the company's unsettled obligations for a mineral, as text.
+ * An expression, so the draw submission can read it in the same statement as its other checks.
+ */
+export const outstandingOf = (companyId: string, mineralCode: string) =>
+  sql<string>`(select coalesce(sum(${obligations.quantityDue} - ${obligations.quantityDelivered}), 0)::text
+    from ${obligations}
+    where ${and(eq(obligations.companyId, companyId), eq(obligations.mineralCode, mineralCode), unsettled())})`;
 
-/** Whether the company has any overdue obligation, for any mineral. */
-export async function hasOverdue(db: Db, companyId: string, now: Date): Promise<boolean> {
-  const rows = await db
-    .select({ id: obligations.id })
-    .from(obligations)
-    .where(and(eq(obligations.companyId, companyId), overdueAt(now)))
-    .limit(1);
-  return rows.length > 0;
-}
+/** SQL: whether the company has any overdue obligation, for any mineral (an expression, see above). */
+export const overdueExists = (companyId: string, now: Date) =>
+  sql<boolean>`exists (select 1 from ${obligations}
+    where ${and(eq(obligations.companyId, companyId), overdueAt(now))})`;
 
 export async function deliveriesOf(db: Db, ids: string[]): Promise<Map<string, ObligationDeliveryRow[]>> {
   const byObligation = new Map<string, ObligationDeliveryRow[]>();
