@@ -73,29 +73,18 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     },
   });
   if (refusal) throw new Refusal(refusal.kind);
-  // As in the service: the draw and the new reserved figure in one round trip.
-  const [[draw]] = await Promise.all([
-    tx`
-    insert into draws (id, company_id, mineral_code, agreement_id, quantity, unit_price, currency, amount,
-                       replenishment_days, premium_percent, status, depot_id, note, reason, obligation_id,
-                       created_at, updated_at, decided_at, fulfilled_at)
-    values (${randomUUID()}, ${pick.companyId}, ${pick.mineralCode}, ${agreement!.id}, ${quantity},
-            ${agreement!.unit_price}, ${agreement!.currency}, ${drawAmount(quantity, agreement!.unit_price).toFixed(2)},
-            ${agreement!.replenishment_days}, ${agreement!.premium_percent}, 'pending', null, null, null, null,
-            ${now}, ${now}, null, null)
-    returning *`,
-    tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
-       where code = ${pick.mineralCode} returning *`,
-  ]);
+  const id = randomUUID();
+  const amount = drawAmount(quantity, agreement!.unit_price).toFixed(2);
+  // As in the service: the view (and so the event) is built from the values about to be inserted...
   const view = {
-    id: draw!.id,
-    companyId: draw!.company_id,
-    mineralCode: draw!.mineral_code,
-    quantity: normalize(draw!.quantity),
-    unitPrice: normalize(draw!.unit_price),
+    id,
+    companyId: pick.companyId,
+    mineralCode: pick.mineralCode,
+    quantity: normalize(quantity),
+    unitPrice: normalize(agreement!.unit_price),
     currency: 'USD',
-    amount: toMoney(draw!.amount),
-    status: draw!.status,
+    amount: toMoney(amount),
+    status: 'pending',
     depotId: null,
     note: null,
     reason: null,
@@ -106,7 +95,20 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     obligationId: null,
     allocations: [],
   };
-  const [head] = await tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`;
+  // ...so the draw, the new reserved figure and the audit head's advance go out in one round trip.
+  const [, , [head]] = await Promise.all([
+    tx`
+    insert into draws (id, company_id, mineral_code, agreement_id, quantity, unit_price, currency, amount,
+                       replenishment_days, premium_percent, status, depot_id, note, reason, obligation_id,
+                       created_at, updated_at, decided_at, fulfilled_at)
+    values (${id}, ${pick.companyId}, ${pick.mineralCode}, ${agreement!.id}, ${quantity},
+            ${agreement!.unit_price}, ${agreement!.currency}, ${amount},
+            ${agreement!.replenishment_days}, ${agreement!.premium_percent}, 'pending', null, null, null, null,
+            ${now}, ${now}, null, null)`,
+    tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
+       where code = ${pick.mineralCode} returning *`,
+    tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`,
+  ]);
   const body = {
     seq: head!.seq as number,
     occurredAt: now.toISOString(),

@@ -19,9 +19,8 @@ export async function lockDraw(db: Db, id: string): Promise<DrawRow | undefined>
   return row;
 }
 
-export async function insertDraw(db: Db, row: DrawRow): Promise<DrawRow> {
-  const [inserted] = await db.insert(draws).values(row).returning();
-  return inserted!;
+export async function insertDraw(db: Db, row: DrawRow): Promise<void> {
+  await db.insert(draws).values(row);
 }
 
 export async function updateDraw(

@@ -119,34 +119,38 @@ export function createDrawService({ db, clock }: Deps) {
         if (refusal) throw new DomainError(refusal.kind, refusal.detail);
         const now = clock.now();
         const terms = agreement!;
-        // The draw and the new reserved figure are independent writes: also one round trip.
-        const [draw] = await Promise.all([
-          insertDraw(tx, {
-            id: newId(),
-            companyId,
-            mineralCode: mineral.code,
-            agreementId: terms.id,
-            quantity: input.quantity,
-            unitPrice: terms.unitPrice,
-            currency: terms.currency,
-            amount: drawAmount(input.quantity, terms.unitPrice).toFixed(2),
-            replenishmentDays: terms.replenishmentDays,
-            premiumPercent: terms.premiumPercent,
-            status: 'pending',
-            depotId: submission.depotId,
-            note: input.note ?? null,
-            reason: null,
-            obligationId: null,
-            createdAt: now,
-            updatedAt: now,
-            decidedAt: null,
-            fulfilledAt: null,
-          }),
-          updateMineral(tx, mineral.code, { reserved: dec(mineral.reserved).plus(input.quantity).toFixed() }),
-        ]);
+        const draw: DrawRow = {
+          id: newId(),
+          companyId,
+          mineralCode: mineral.code,
+          agreementId: terms.id,
+          quantity: input.quantity,
+          unitPrice: terms.unitPrice,
+          currency: terms.currency,
+          amount: drawAmount(input.quantity, terms.unitPrice).toFixed(2),
+          replenishmentDays: terms.replenishmentDays,
+          premiumPercent: terms.premiumPercent,
+          status: 'pending',
+          depotId: submission.depotId,
+          note: input.note ?? null,
+          reason: null,
+          obligationId: null,
+          createdAt: now,
+          updatedAt: now,
+          decidedAt: null,
+          fulfilledAt: null,
+        };
+        // Every value is known before the insert (the depot id as stored, decimals normalised by the
+        // view), so the event can be built now, and the draw, the new reserved figure and the audit
+        // head's advance go out in one round trip under the mineral lock. The head is still the last
+        // lock taken: the statements run in the order they are issued.
         const view = drawView(draw, []);
-        await appendEvents(tx, ctx, now, [
-          { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
+        await Promise.all([
+          insertDraw(tx, draw),
+          updateMineral(tx, mineral.code, { reserved: dec(mineral.reserved).plus(input.quantity).toFixed() }),
+          appendEvents(tx, ctx, now, [
+            { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
+          ]),
         ]);
         return view;
       }),
