@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import { statement } from '../../db/statement.js';
 import type { Db } from '../../db/types.js';
 import { type AgreementRow, agreements } from '../agreements/agreements.table.js';
 import { type CompanyRow, companies } from '../companies/companies.table.js';
@@ -19,8 +20,28 @@ export async function lockDraw(db: Db, id: string): Promise<DrawRow | undefined>
   return row;
 }
 
+/**
+ * Every column of the draw as a placeholder of the same name, passed to the driver as is: drizzle's
+ * column encoders would run on nulls too (a null `decided_at` would throw), so `insertDraw` hands over
+ * driver values itself.
+ */
+const drawPlaceholders = () =>
+  Object.fromEntries(
+    Object.keys(getTableColumns(draws)).map((k) => [k, sql`${sql.placeholder(k)}`]),
+  ) as unknown as { [K in keyof DrawRow]: SQL };
+
+const insertDrawRow = statement('insert_draw', (db) => db.insert(draws).values(drawPlaceholders()));
+
+/** Built once (src/db/statement.ts): it runs for every submission. */
 export async function insertDraw(db: Db, row: DrawRow): Promise<void> {
-  await db.insert(draws).values(row);
+  const iso = (at: Date | null) => at?.toISOString() ?? null;
+  await insertDrawRow(db, {
+    ...row,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    decidedAt: iso(row.decidedAt),
+    fulfilledAt: iso(row.fulfilledAt),
+  });
 }
 
 export async function updateDraw(
@@ -35,7 +56,7 @@ export async function updateDraw(
 }
 
 /** SQL: Σ quantity of the company's pending and approved draws of a mineral (its holds), as text. */
-export const heldOf = (companyId: string, mineralCode: string) =>
+export const heldOf = (companyId: string | Placeholder, mineralCode: string | Placeholder) =>
   sql<string>`(select coalesce(sum(${draws.quantity}), 0)::text
     from ${draws}
     where ${and(eq(draws.companyId, companyId), eq(draws.mineralCode, mineralCode), inArray(draws.status, [...HOLDING]))})`;
@@ -52,26 +73,15 @@ export interface Submission {
   outstanding: string;
 }
 
-/**
- * Everything `submit` checks besides the mineral row — the company, its active agreement for the
- * mineral, the requested depot, any overdue obligation, its holds and its outstanding obligations for
- * the mineral — in one statement: one SQL build and one result instead of six. Undefined when the
- * company does not exist. It reads other modules' tables through their own expressions
- * (`outstandingOf`, `overdueExists`, `existingDepotId`), so each rule's SQL still lives in one place.
- */
-export async function readSubmission(
-  db: Db,
-  companyId: string,
-  mineralCode: string,
-  depotId: string | undefined,
-  now: Date,
-): Promise<Submission | undefined> {
-  const [row] = await db
+const submissionOf = (db: Db, withDepot: boolean) => {
+  const companyId = sql.placeholder('companyId');
+  const mineralCode = sql.placeholder('mineralCode');
+  return db
     .select({
       companyStatus: companies.status,
       agreement: agreements,
-      depotId: depotId ? existingDepotId(depotId) : sql<null>`null`,
-      hasOverdueObligation: overdueExists(companyId, now),
+      depotId: withDepot ? existingDepotId(sql.placeholder('depotId')) : sql<null>`null`,
+      hasOverdueObligation: overdueExists(companyId, sql.placeholder('now')),
       held: heldOf(companyId, mineralCode),
       outstanding: outstandingOf(companyId, mineralCode),
     })
@@ -85,6 +95,29 @@ export async function readSubmission(
       ),
     )
     .where(eq(companies.id, companyId));
+};
+const readSubmissionRow = statement('read_submission', (db) => submissionOf(db, false));
+const readSubmissionWithDepotRow = statement('read_submission_depot', (db) => submissionOf(db, true));
+
+/**
+ * Everything `submit` checks besides the mineral row — the company, its active agreement for the
+ * mineral, the requested depot, any overdue obligation, its holds and its outstanding obligations for
+ * the mineral — in one statement, built once (src/db/statement.ts): one result instead of six.
+ * Undefined when the company does not exist. It reads other modules' tables through their own
+ * expressions (`outstandingOf`, `overdueExists`, `existingDepotId`), so each rule's SQL still lives in
+ * one place.
+ */
+export async function readSubmission(
+  db: Db,
+  companyId: string,
+  mineralCode: string,
+  depotId: string | undefined,
+  now: Date,
+): Promise<Submission | undefined> {
+  const values = { companyId, mineralCode, now: now.toISOString() };
+  const [row] = depotId
+    ? await readSubmissionWithDepotRow(db, { ...values, depotId })
+    : await readSubmissionRow(db, values);
   return row;
 }
 

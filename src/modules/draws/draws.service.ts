@@ -8,7 +8,7 @@ import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { lockStockedLots, recordMovements, setLotOnHand } from '../lots/lots.repository.js';
-import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
+import { lockMineral, setReserved, updateMineral } from '../minerals/minerals.repository.js';
 import { insertObligation } from '../obligations/obligations.repository.js';
 import { obligationView } from '../obligations/obligations.schemas.js';
 import {
@@ -75,9 +75,7 @@ export function createDrawService({ db, clock }: Deps) {
       const verb = transition === 'reject' ? 'rejected' : 'cancelled';
       if (!to) throw invalidTransition('Draw', id, draw.status, verb);
       const now = clock.now();
-      await updateMineral(tx, mineral.code, {
-        reserved: dec(mineral.reserved).minus(draw.quantity).toFixed(),
-      });
+      await setReserved(tx, mineral.code, dec(mineral.reserved).minus(draw.quantity).toFixed());
       const updated = await updateDraw(tx, id, { status: to, reason, updatedAt: now, decidedAt: now });
       await appendEvents(tx, ctx, now, [
         {
@@ -147,7 +145,7 @@ export function createDrawService({ db, clock }: Deps) {
         const view = drawView(draw, []);
         await Promise.all([
           insertDraw(tx, draw),
-          updateMineral(tx, mineral.code, { reserved: dec(mineral.reserved).plus(input.quantity).toFixed() }),
+          setReserved(tx, mineral.code, dec(mineral.reserved).plus(input.quantity).toFixed()),
           appendEvents(tx, ctx, now, [
             { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
           ]),

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import type { Db } from '../../db/types.js';
 import { UNSETTLED } from './obligations.rules.js';
@@ -45,7 +45,7 @@ export async function insertDelivery(db: Db, row: ObligationDeliveryRow): Promis
 }
 
 const unsettled = () => inArray(obligations.status, [...UNSETTLED]);
-const overdueAt = (now: Date) =>
+const overdueAt = (now: Date | Placeholder) =>
   and(
     unsettled(),
     lt(obligations.dueAt, now),
@@ -56,13 +56,13 @@ const overdueAt = (now: Date) =>
  * SQL: Σ outstanding (premium included) of the company's unsettled obligations for a mineral, as text.
  * An expression, so the draw submission can read it in the same statement as its other checks.
  */
-export const outstandingOf = (companyId: string, mineralCode: string) =>
+export const outstandingOf = (companyId: string | Placeholder, mineralCode: string | Placeholder) =>
   sql<string>`(select coalesce(sum(${obligations.quantityDue} - ${obligations.quantityDelivered}), 0)::text
     from ${obligations}
     where ${and(eq(obligations.companyId, companyId), eq(obligations.mineralCode, mineralCode), unsettled())})`;
 
 /** SQL: whether the company has any overdue obligation, for any mineral (an expression, see above). */
-export const overdueExists = (companyId: string, now: Date) =>
+export const overdueExists = (companyId: string | Placeholder, now: Date | Placeholder) =>
   sql<boolean>`exists (select 1 from ${obligations}
     where ${and(eq(obligations.companyId, companyId), overdueAt(now))})`;
 
