@@ -26,7 +26,10 @@ export function statement<V extends Record<string, unknown>, R>(
   return (db, values) => {
     const driver = db._.session.constructor;
     let query = built.get(driver);
-    if (!query) built.set(driver, (query = build(db).prepare(name)));
+    if (!query) {
+      query = build(db).prepare(name);
+      built.set(driver, query);
+    }
     const bound: Prepared<V, R> = Object.create(query, { client: { value: clientOf(db) } });
     return bound.execute(values);
   };
