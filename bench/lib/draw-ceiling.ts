@@ -8,9 +8,9 @@ import { percentile } from './stats.js';
 
 /**
  * The "database ceiling" of draw submission: the service's transaction for POST /v1/draws, statement
- * for statement (lock the mineral row, read company and agreement, the three entitlement sums in
- * parallel, the same pure `checkDraw`, insert the draw, update reserved, append to the audit chain
- * through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
+ * for statement (lock the mineral row and, pipelined behind it, one read of company, agreement, overdue
+ * obligations and the two entitlement sums; the same pure `checkDraw`; insert the draw, update reserved,
+ * append to the audit chain through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
  * pool of the same size and at the same concurrency as the HTTP run. The gap between the two is what the
  * service stack costs.
  */
@@ -36,33 +36,35 @@ type Tx = postgres.TransactionSql;
 class Refusal extends Error {}
 
 async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Promise<void> {
-  const [mineral] = await tx`select * from minerals where code = ${pick.mineralCode} for update`;
-  if (!mineral) throw new Refusal('not-found');
-  const now = new Date();
-  // As in the service: the reads the checks need, pipelined in one round trip under the row lock.
-  const [companies, agreements, overdue, held, outstanding] = await Promise.all([
-    tx`select * from companies where id = ${pick.companyId}`,
-    tx`select * from agreements
-       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode} and status = 'active'`,
-    tx`select id from obligations
-       where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
-         and due_at < ${now} and quantity_due > quantity_delivered limit 1`,
-    tx`select coalesce(sum(quantity), 0)::text as total from draws
-       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
-         and status in ('pending', 'approved')`,
-    tx`select coalesce(sum(quantity_due - quantity_delivered), 0)::text as total from obligations
-       where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
-         and status in ('open', 'partially_fulfilled')`,
+  // As in the service: the mineral row lock and, queued right behind it on the connection, one read of
+  // everything else the checks need (company, active agreement, overdue obligations, holds, outstanding),
+  // both in one round trip.
+  const [[mineral], [submission]] = await Promise.all([
+    tx`select * from minerals where code = ${pick.mineralCode} for update`,
+    tx`select c.status as company_status, a.*,
+         exists (select 1 from obligations
+                 where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
+                   and due_at < ${new Date()} and quantity_due > quantity_delivered) as overdue,
+         (select coalesce(sum(quantity), 0)::text from draws
+          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
+            and status in ('pending', 'approved')) as held,
+         (select coalesce(sum(quantity_due - quantity_delivered), 0)::text from obligations
+          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
+            and status in ('open', 'partially_fulfilled')) as outstanding
+       from companies c
+       left join agreements a on a.company_id = c.id and a.mineral_code = ${pick.mineralCode} and a.status = 'active'
+       where c.id = ${pick.companyId}`,
   ]);
-  const company = companies[0];
-  const agreement = agreements[0];
-  if (!company) throw new Refusal('not-found');
+  if (!mineral) throw new Refusal('not-found');
+  if (!submission) throw new Refusal('not-found');
+  const now = new Date();
+  const agreement = submission.id ? submission : undefined;
   const refusal = checkDraw({
-    companyStatus: company.status,
-    hasOverdueObligation: overdue.length > 0,
+    companyStatus: submission.company_status,
+    hasOverdueObligation: submission.overdue,
     agreement: agreement ? { maxOutstanding: agreement.max_outstanding } : null,
-    held: held[0]!.total,
-    outstanding: outstanding[0]!.total,
+    held: submission.held,
+    outstanding: submission.outstanding,
     quantity,
     position: {
       onHand: mineral.on_hand,
@@ -71,29 +73,18 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     },
   });
   if (refusal) throw new Refusal(refusal.kind);
-  // As in the service: the draw and the new reserved figure in one round trip.
-  const [[draw]] = await Promise.all([
-    tx`
-    insert into draws (id, company_id, mineral_code, agreement_id, quantity, unit_price, currency, amount,
-                       replenishment_days, premium_percent, status, depot_id, note, reason, obligation_id,
-                       created_at, updated_at, decided_at, fulfilled_at)
-    values (${randomUUID()}, ${pick.companyId}, ${pick.mineralCode}, ${agreement!.id}, ${quantity},
-            ${agreement!.unit_price}, ${agreement!.currency}, ${drawAmount(quantity, agreement!.unit_price).toFixed(2)},
-            ${agreement!.replenishment_days}, ${agreement!.premium_percent}, 'pending', null, null, null, null,
-            ${now}, ${now}, null, null)
-    returning *`,
-    tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
-       where code = ${pick.mineralCode} returning *`,
-  ]);
+  const id = randomUUID();
+  const amount = drawAmount(quantity, agreement!.unit_price).toFixed(2);
+  // As in the service: the view (and so the event) is built from the values about to be inserted...
   const view = {
-    id: draw!.id,
-    companyId: draw!.company_id,
-    mineralCode: draw!.mineral_code,
-    quantity: normalize(draw!.quantity),
-    unitPrice: normalize(draw!.unit_price),
+    id,
+    companyId: pick.companyId,
+    mineralCode: pick.mineralCode,
+    quantity: normalize(quantity),
+    unitPrice: normalize(agreement!.unit_price),
     currency: 'USD',
-    amount: toMoney(draw!.amount),
-    status: draw!.status,
+    amount: toMoney(amount),
+    status: 'pending',
     depotId: null,
     note: null,
     reason: null,
@@ -104,7 +95,20 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     obligationId: null,
     allocations: [],
   };
-  const [head] = await tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`;
+  // ...so the draw, the new reserved figure and the audit head's advance go out in one round trip.
+  const [, , [head]] = await Promise.all([
+    tx`
+    insert into draws (id, company_id, mineral_code, agreement_id, quantity, unit_price, currency, amount,
+                       replenishment_days, premium_percent, status, depot_id, note, reason, obligation_id,
+                       created_at, updated_at, decided_at, fulfilled_at)
+    values (${id}, ${pick.companyId}, ${pick.mineralCode}, ${agreement!.id}, ${quantity},
+            ${agreement!.unit_price}, ${agreement!.currency}, ${amount},
+            ${agreement!.replenishment_days}, ${agreement!.premium_percent}, 'pending', null, null, null, null,
+            ${now}, ${now}, null, null)`,
+    tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
+       where code = ${pick.mineralCode} returning *`,
+    tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`,
+  ]);
   const body = {
     seq: head!.seq as number,
     occurredAt: now.toISOString(),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/domain/clock.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
+import { auditEventsAfter, expectProblem } from '../helpers/factories.js';
 import { auditCount, inventoryOf, ledgerSum, newCompany, setupReserve } from '../helpers/reserve.js';
 
 const slug = (body: { type?: string }) => body.type?.split('/').pop();
@@ -136,6 +137,35 @@ describeDb('draw lifecycle', () => {
       'obligation.delivery_recorded',
       'obligation.delivery_recorded',
     ]);
+  });
+
+  it('a submission is the same object in the response, on GET and in its audit event', async () => {
+    // The submission builds its view (and event) from the values it inserts, not from a re-read row:
+    // the depot id must come back as stored (lower case), decimals normalised, times to the millisecond.
+    const r = await setupReserve(t, { unitPrice: '12.3456' });
+    const before = await auditCount(t);
+    const submitted = await t.api
+      .post('/v1/draws')
+      .set(bearer(r.company))
+      .send({ mineralCode: r.mineralCode, quantity: '007.250', depotId: r.depotId.toUpperCase(), note: 'x' });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    expect(submitted.body).toMatchObject({ quantity: '7.25', unitPrice: '12.3456', amount: '89.51' });
+    expect(submitted.body.depotId).toBe(r.depotId.toLowerCase());
+    const read = await t.api.get(`/v1/draws/${submitted.body.id}`).set(bearer(r.company));
+    expect(read.body).toEqual(submitted.body);
+    const [event, ...rest] = await auditEventsAfter(t, before);
+    expect(rest).toEqual([]);
+    expect(event).toMatchObject({ action: 'draw.submitted', entityId: submitted.body.id });
+    expect(event!.data).toEqual(submitted.body);
+    expect(event!.occurredAt).toBe(submitted.body.createdAt);
+
+    const unknownDepot = await t.api
+      .post('/v1/draws')
+      .set(bearer(r.company))
+      .send({ mineralCode: r.mineralCode, quantity: '1', depotId: '0190a0a0-0000-7000-8000-000000000000' });
+    expectProblem(unknownDepot as never, 404, 'not-found');
+    expect(await auditCount(t)).toBe(before + 1);
+    expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ reserved: '7.25' });
   });
 
   it('fulfils FIFO from the draw depot first, then other depots oldest first', async () => {

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, type Placeholder, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import type { Db } from '../../db/types.js';
 import { type DepotRow, depots } from './depots.table.js';
@@ -7,6 +7,10 @@ export async function findDepot(db: Db, id: string): Promise<DepotRow | undefine
   const [row] = await db.select().from(depots).where(eq(depots.id, id));
   return row;
 }
+
+/** SQL: the depot's id if it exists, else null (an expression, for reads that check several things at once). */
+export const existingDepotId = (id: string | Placeholder) =>
+  sql<string | null>`(select ${depots.id} from ${depots} where ${depots.id} = ${id})`;
 
 export async function insertDepot(db: Db, row: DepotRow): Promise<DepotRow | undefined> {
   const [inserted] = await db.insert(depots).values(row).onConflictDoNothing().returning();

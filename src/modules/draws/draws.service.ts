@@ -6,13 +6,10 @@ import { dec, normalize, sum } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound, validation } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
-import { findActiveAgreement } from '../agreements/agreements.repository.js';
 import { appendEvents } from '../audit/audit.repository.js';
-import { findCompany } from '../companies/companies.repository.js';
-import { findDepot } from '../depots/depots.repository.js';
 import { lockStockedLots, recordMovements, setLotOnHand } from '../lots/lots.repository.js';
-import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
-import { hasOverdue, insertObligation, sumOutstanding } from '../obligations/obligations.repository.js';
+import { lockMineral, setReserved, updateMineral } from '../minerals/minerals.repository.js';
+import { insertObligation } from '../obligations/obligations.repository.js';
 import { obligationView } from '../obligations/obligations.schemas.js';
 import {
   allocationsOf,
@@ -21,7 +18,7 @@ import {
   insertDraw,
   listDraws,
   lockDraw,
-  sumHeld,
+  readSubmission,
   updateDraw,
 } from './draws.repository.js';
 import {
@@ -78,9 +75,7 @@ export function createDrawService({ db, clock }: Deps) {
       const verb = transition === 'reject' ? 'rejected' : 'cancelled';
       if (!to) throw invalidTransition('Draw', id, draw.status, verb);
       const now = clock.now();
-      await updateMineral(tx, mineral.code, {
-        reserved: dec(mineral.reserved).minus(draw.quantity).toFixed(),
-      });
+      await setReserved(tx, mineral.code, dec(mineral.reserved).minus(draw.quantity).toFixed());
       const updated = await updateDraw(tx, id, { status: to, reason, updatedAt: now, decidedAt: now });
       await appendEvents(tx, ctx, now, [
         {
@@ -104,60 +99,56 @@ export function createDrawService({ db, clock }: Deps) {
     submit: (ctx: Ctx, input: DrawSubmit): Promise<Draw> =>
       inTransaction(db, async (tx) => {
         const companyId = ctx.actor.companyId!;
-        const mineral = await lockMineral(tx, input.mineralCode);
+        // Every other submission of this mineral waits on its row lock until this commits, so the read
+        // of the checks is queued right behind the lock on the transaction's connection: one round trip,
+        // not two. The database runs a connection's statements in the order they were issued, so the read
+        // starts (and, under READ COMMITTED, takes its snapshot) only once the lock is granted, and sees
+        // every hold committed before it. It must stay a statement of its own for that reason.
+        const [mineral, submission] = await Promise.all([
+          lockMineral(tx, input.mineralCode),
+          // "Overdue" is judged as of the request; the draw is stamped once the lock is granted (below).
+          readSubmission(tx, companyId, input.mineralCode, input.depotId, clock.now()),
+        ]);
         if (!mineral) throw notFound('Mineral', input.mineralCode);
-        const now = clock.now();
-        // Every other submission of this mineral waits on its row lock until this commits, so the reads
-        // the checks need go out together (one pipelined round trip), not one after another.
-        const [depot, company, agreement, overdue, held, outstanding] = await Promise.all([
-          input.depotId ? findDepot(tx, input.depotId) : undefined,
-          findCompany(tx, companyId),
-          findActiveAgreement(tx, companyId, mineral.code),
-          hasOverdue(tx, companyId, now),
-          sumHeld(tx, companyId, mineral.code),
-          sumOutstanding(tx, companyId, mineral.code),
-        ]);
-        if (input.depotId && !depot) throw notFound('Depot', input.depotId);
-        if (!company) throw notFound('Company', companyId);
-        const refusal = checkDraw({
-          companyStatus: company.status,
-          hasOverdueObligation: overdue,
-          agreement: agreement ?? null,
-          held,
-          outstanding,
-          quantity: input.quantity,
-          position: mineral,
-        });
+        if (input.depotId && !submission?.depotId) throw notFound('Depot', input.depotId);
+        if (!submission) throw notFound('Company', companyId);
+        const { agreement } = submission;
+        const refusal = checkDraw({ ...submission, quantity: input.quantity, position: mineral });
         if (refusal) throw new DomainError(refusal.kind, refusal.detail);
+        const now = clock.now();
         const terms = agreement!;
-        // The draw and the new reserved figure are independent writes: also one round trip.
-        const [draw] = await Promise.all([
-          insertDraw(tx, {
-            id: newId(),
-            companyId,
-            mineralCode: mineral.code,
-            agreementId: terms.id,
-            quantity: input.quantity,
-            unitPrice: terms.unitPrice,
-            currency: terms.currency,
-            amount: drawAmount(input.quantity, terms.unitPrice).toFixed(2),
-            replenishmentDays: terms.replenishmentDays,
-            premiumPercent: terms.premiumPercent,
-            status: 'pending',
-            depotId: input.depotId ?? null,
-            note: input.note ?? null,
-            reason: null,
-            obligationId: null,
-            createdAt: now,
-            updatedAt: now,
-            decidedAt: null,
-            fulfilledAt: null,
-          }),
-          updateMineral(tx, mineral.code, { reserved: dec(mineral.reserved).plus(input.quantity).toFixed() }),
-        ]);
+        const draw: DrawRow = {
+          id: newId(),
+          companyId,
+          mineralCode: mineral.code,
+          agreementId: terms.id,
+          quantity: input.quantity,
+          unitPrice: terms.unitPrice,
+          currency: terms.currency,
+          amount: drawAmount(input.quantity, terms.unitPrice).toFixed(2),
+          replenishmentDays: terms.replenishmentDays,
+          premiumPercent: terms.premiumPercent,
+          status: 'pending',
+          depotId: submission.depotId,
+          note: input.note ?? null,
+          reason: null,
+          obligationId: null,
+          createdAt: now,
+          updatedAt: now,
+          decidedAt: null,
+          fulfilledAt: null,
+        };
+        // Every value is known before the insert (the depot id as stored, decimals normalised by the
+        // view), so the event can be built now, and the draw, the new reserved figure and the audit
+        // head's advance go out in one round trip under the mineral lock. The head is still the last
+        // lock taken: the statements run in the order they are issued.
         const view = drawView(draw, []);
-        await appendEvents(tx, ctx, now, [
-          { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
+        await Promise.all([
+          insertDraw(tx, draw),
+          setReserved(tx, mineral.code, dec(mineral.reserved).plus(input.quantity).toFixed()),
+          appendEvents(tx, ctx, now, [
+            { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
+          ]),
         ]);
         return view;
       }),

@@ -1,5 +1,6 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import { statement } from '../../db/statement.js';
 import type { Db } from '../../db/types.js';
 import { type MineralRow, minerals } from './minerals.table.js';
 
@@ -8,9 +9,17 @@ export async function findMineral(db: Db, code: string): Promise<MineralRow | un
   return row;
 }
 
+const lockMineralRow = statement('lock_mineral', (db) =>
+  db
+    .select()
+    .from(minerals)
+    .where(eq(minerals.code, sql.placeholder('code')))
+    .for('update'),
+);
+
 /** Locks the mineral row: the serialization point for its stock, holds and entitlements (lock order 2). */
 export async function lockMineral(db: Db, code: string): Promise<MineralRow | undefined> {
-  const [row] = await db.select().from(minerals).where(eq(minerals.code, code)).for('update');
+  const [row] = await lockMineralRow(db, { code });
   return row;
 }
 
@@ -28,6 +37,21 @@ export async function updateMineral(
   changes: Partial<Pick<MineralRow, 'name' | 'minimumReserve' | 'onHand' | 'reserved' | 'updatedAt'>>,
 ): Promise<MineralRow> {
   const [row] = await db.update(minerals).set(changes).where(eq(minerals.code, code)).returning();
+  if (!row) throw new Error(`mineral ${code} vanished while locked`);
+  return row;
+}
+
+const setReservedRow = statement('set_mineral_reserved', (db) =>
+  db
+    .update(minerals)
+    .set({ reserved: sql`${sql.placeholder('reserved')}` })
+    .where(eq(minerals.code, sql.placeholder('code')))
+    .returning(),
+);
+
+/** `updateMineral` for the one column every hold and release changes, built once (src/db/statement.ts). */
+export async function setReserved(db: Db, code: string, reserved: string): Promise<MineralRow> {
+  const [row] = await setReservedRow(db, { code, reserved });
   if (!row) throw new Error(`mineral ${code} vanished while locked`);
   return row;
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import type { Db } from '../../db/types.js';
 import { UNSETTLED } from './obligations.rules.js';
@@ -45,33 +45,26 @@ export async function insertDelivery(db: Db, row: ObligationDeliveryRow): Promis
 }
 
 const unsettled = () => inArray(obligations.status, [...UNSETTLED]);
-const overdueAt = (now: Date) =>
+const overdueAt = (now: Date | Placeholder) =>
   and(
     unsettled(),
     lt(obligations.dueAt, now),
     gt(obligations.quantityDue, obligations.quantityDelivered),
   ) as SQL;
 
-/** Σ outstanding (premium included) of the company's unsettled obligations for a mineral. */
-export async function sumOutstanding(db: Db, companyId: string, mineralCode: string): Promise<string> {
-  const [row] = await db
-    .select({
-      total: sql<string>`coalesce(sum(${obligations.quantityDue} - ${obligations.quantityDelivered}), 0)::text`,
-    })
-    .from(obligations)
-    .where(and(eq(obligations.companyId, companyId), eq(obligations.mineralCode, mineralCode), unsettled()));
-  return row?.total ?? '0';
-}
+/**
+ * SQL: Σ outstanding (premium included) of the company's unsettled obligations for a mineral, as text.
+ * An expression, so the draw submission can read it in the same statement as its other checks.
+ */
+export const outstandingOf = (companyId: string | Placeholder, mineralCode: string | Placeholder) =>
+  sql<string>`(select coalesce(sum(${obligations.quantityDue} - ${obligations.quantityDelivered}), 0)::text
+    from ${obligations}
+    where ${and(eq(obligations.companyId, companyId), eq(obligations.mineralCode, mineralCode), unsettled())})`;
 
-/** Whether the company has any overdue obligation, for any mineral. */
-export async function hasOverdue(db: Db, companyId: string, now: Date): Promise<boolean> {
-  const rows = await db
-    .select({ id: obligations.id })
-    .from(obligations)
-    .where(and(eq(obligations.companyId, companyId), overdueAt(now)))
-    .limit(1);
-  return rows.length > 0;
-}
+/** SQL: whether the company has any overdue obligation, for any mineral (an expression, see above). */
+export const overdueExists = (companyId: string | Placeholder, now: Date | Placeholder) =>
+  sql<boolean>`exists (select 1 from ${obligations}
+    where ${and(eq(obligations.companyId, companyId), overdueAt(now))})`;
 
 export async function deliveriesOf(db: Db, ids: string[]): Promise<Map<string, ObligationDeliveryRow[]>> {
   const byObligation = new Map<string, ObligationDeliveryRow[]>();
