@@ -9,12 +9,12 @@ import { runMigrations } from './migrate.js';
 import { withPreparedStatements } from './prepared.js';
 import * as schema from './schema.js';
 import {
+  copyLines,
   cursorStream,
   keysetLines,
   keysetStream,
   type StreamLines,
   type StreamRows,
-  stretchedCopyLines,
 } from './stream.js';
 import type { Db } from './types.js';
 
@@ -44,8 +44,8 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       db,
       kind: 'postgres',
       streamRows: cursorStream(client),
-      // A third of the pool for export COPYs (at least one): the rest stays free for requests.
-      streamLines: stretchedCopyLines(client, Math.max(1, Math.floor(config.poolMax / 3))),
+      // A third of the pool for export downloads (at least one): the rest stays free for requests.
+      streamLines: copyLines(client, Math.max(1, Math.floor(config.poolMax / 3))),
       ping: async () => {
         await db.execute(sql`select 1`);
       },

@@ -109,60 +109,9 @@ export function keysetLines(db: Db): StreamLines {
   };
 }
 
-/** Seqs per COPY when a PostgreSQL export is split: a few megabytes of text each. */
-const COPY_STRETCH = 5_000;
-
-/** COPYs in flight beyond the one being sent: each renders on its own backend, so on its own core. */
-const COPY_READ_AHEAD = 2;
-
-/**
- * PostgreSQL: the range in stretches of `COPY_STRETCH` seqs, each one `COPY` (`copyLines`), sent in
- * order while the next `COPY_READ_AHEAD` stretches are read into memory on other connections.
- * Rendering JSON costs the database several times what plain COPY costs, and one backend renders on
- * one core; with stretches read ahead, the export uses every core the database has. Memory stays
- * bounded by the read-ahead (a few stretches), whatever the export's size.
- *
- * At most `connections` COPYs run at once in this process, whatever the number of exports: each holds
- * a pooled connection, and the rest of the pool must stay free for the API's own requests.
- */
-export function stretchedCopyLines(client: Sql, connections: number): StreamLines {
-  const copy = copyLines(client);
-  const slots = pLimit(connections);
-  return async function* (query, range) {
-    const stretches: SeqRange[] = [];
-    for (let from = range.fromSeq; from <= range.toSeq; from += COPY_STRETCH) {
-      stretches.push({ fromSeq: from, toSeq: Math.min(from + COPY_STRETCH - 1, range.toSeq) });
-    }
-    if (stretches.length === 0) stretches.push(range); // an empty range still runs (and can fail) once
-    let abandoned = false;
-    const read = async (stretch: SeqRange) => {
-      const chunks: (string | Uint8Array)[] = [];
-      for await (const chunk of copy(query(stretch))) {
-        if (abandoned) break; // leaving the loop cancels that COPY
-        chunks.push(chunk);
-      }
-      return chunks;
-    };
-    const ahead: Promise<(string | Uint8Array)[]>[] = [];
-    const readNext = () => {
-      const stretch = stretches.shift();
-      if (!stretch) return;
-      const chunks = slots(() => read(stretch));
-      chunks.catch(() => {}); // awaited in order below; this only keeps a later failure from going unhandled
-      ahead.push(chunks);
-    };
-    try {
-      for (let i = 0; i <= COPY_READ_AHEAD; i++) readNext();
-      while (ahead.length > 0) {
-        const chunks = await ahead.shift()!;
-        readNext();
-        yield* chunks;
-      }
-    } finally {
-      abandoned = true;
-    }
-  };
-}
+/** One CopyData message is one row: forwarded one by one, the HTTP stream's per-chunk work would cost
+ * more than the rows themselves. */
+const COPY_CHUNK_BYTES = 64 * 1024;
 
 /**
  * `COPY (…) TO STDOUT` (PostgreSQL): the server streams the lines and Node only forwards bytes, with no
@@ -171,59 +120,70 @@ export function stretchedCopyLines(client: Sql, connections: number): StreamLine
  * of them (the query must translate CR/LF in `json` whitespace). COPY takes no bind parameters, so the
  * query's parameters are inlined (callers pass integers only).
  *
- * The copy runs on a reserved connection: postgres.js would otherwise pipeline other requests' queries
- * onto it, behind a download that the client's pace can hold for minutes. Leaving early (the client
- * went away) cancels the COPY with `pg_cancel_backend` and drains what is already in flight. The
- * connection goes back to the pool only after a query on it has completed once the COPY ended: handing
- * it back mid-protocol (at CopyDone) confuses postgres.js's queues, and the round trip also absorbs a
- * cancel that arrives after the COPY finished by itself.
+ * At most `connections` exports stream from this process at once (later ones wait their turn): each
+ * holds a pooled connection for as long as its client takes to download, and the rest of the pool must
+ * stay free for the API's own requests.
  */
-const COPY_CHUNK_BYTES = 64 * 1024;
-
-export function copyLines(client: Sql): (query: LineQuery) => AsyncIterable<Uint8Array> {
-  return async function* (query) {
-    const select = query.sql(0, null).inlineParams();
-    const { sql: text } = dialect.sqlToQuery(sql`
-      copy (select q.line from (${select}) as q order by q.seq)
-      to stdout with (format csv, delimiter E'\\x01', quote E'\\x02')`);
-    const reserved = await client.reserve();
-    let stream: Readable;
-    let pid: number;
+export function copyLines(client: Sql, connections: number): StreamLines {
+  const slots = pLimit(connections);
+  const turn = () => new Promise<() => void>((granted) => void slots(() => new Promise<void>(granted)));
+  return async function* (query, range) {
+    const release = await turn();
     try {
-      const [backend] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      pid = backend!.pid;
-      stream = await reserved.unsafe(text).readable();
-    } catch (error) {
-      reserved.release();
-      throw error;
-    }
-    finished(stream, () => {
-      reserved`select 1`.catch(() => {}).finally(() => reserved.release());
-    });
-    let complete = false;
-    try {
-      // Not `for await (… of stream)`: leaving that loop destroys the stream, which would leave the
-      // connection's socket paused mid-COPY for good.
-      // One CopyData message is one row: sent one by one, the HTTP stream's per-chunk overhead would
-      // cost more than the rows themselves.
-      let pending: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
-        pending.push(chunk as Buffer);
-        size += (chunk as Buffer).length;
-        if (size >= COPY_CHUNK_BYTES) {
-          yield Buffer.concat(pending, size);
-          pending = [];
-          size = 0;
-        }
-      }
-      if (size > 0) yield Buffer.concat(pending, size);
-      complete = true;
+      yield* copyOut(client, query(range));
     } finally {
-      if (!complete && !stream.readableEnded && !stream.destroyed) {
-        stream.resume();
-        await client`select pg_cancel_backend(${pid})`.catch(() => {});
-      }
+      release();
     }
   };
+}
+
+/**
+ * One COPY on a reserved connection: postgres.js would otherwise pipeline other requests' queries onto
+ * it, behind a download that the client's pace can hold for minutes. Leaving early (the client went
+ * away) cancels the COPY with `pg_cancel_backend` and drains what is already in flight. The connection
+ * goes back to the pool only after a query on it has completed once the COPY ended: that round trip
+ * absorbs a cancel that arrives after the COPY finished by itself.
+ */
+async function* copyOut(client: Sql, query: LineQuery): AsyncGenerator<Uint8Array> {
+  const select = query.sql(0, null).inlineParams();
+  const { sql: text } = dialect.sqlToQuery(sql`
+    copy (select q.line from (${select}) as q order by q.seq)
+    to stdout with (format csv, delimiter E'\\x01', quote E'\\x02')`);
+  const reserved = await client.reserve();
+  let stream: Readable;
+  let pid: number;
+  try {
+    const [backend] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    pid = backend!.pid;
+    stream = await reserved.unsafe(text).readable();
+  } catch (error) {
+    reserved.release();
+    throw error;
+  }
+  finished(stream, () => {
+    reserved`select 1`.catch(() => {}).finally(() => reserved.release());
+  });
+  let complete = false;
+  try {
+    // Not `for await (… of stream)`: leaving that loop destroys the stream, which would leave the
+    // connection's socket paused mid-COPY for good.
+    let pending: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
+      pending.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= COPY_CHUNK_BYTES) {
+        yield Buffer.concat(pending, size);
+        pending = [];
+        size = 0;
+      }
+    }
+    if (size > 0) yield Buffer.concat(pending, size);
+    complete = true;
+  } finally {
+    if (!complete && !stream.readableEnded && !stream.destroyed) {
+      stream.resume();
+      await client`select pg_cancel_backend(${pid})`.catch(() => {});
+    }
+  }
 }
