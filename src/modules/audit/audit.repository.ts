@@ -1,5 +1,6 @@
-import { and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { statement } from '../../db/statement.js';
 import type { DriverRow, SeqQuery } from '../../db/stream.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
@@ -34,11 +35,7 @@ export const toAuditEvent = (row: AuditEventRow): AuditEvent => ({
  */
 export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEntry[]): Promise<AuditEvent[]> {
   if (entries.length === 0) return [];
-  const [head] = await db
-    .update(auditHead)
-    .set({ seq: sql`${auditHead.seq} + ${entries.length}` })
-    .where(eq(auditHead.id, 1))
-    .returning({ seq: auditHead.seq, prevHash: auditHead.hash });
+  const [head] = await advanceHead(db, { count: entries.length });
   if (!head) throw new Error('audit_head row is missing: migrations did not run');
   let seq = head.seq - entries.length;
   let prevHash = head.prevHash;
@@ -53,27 +50,77 @@ export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEnt
     prevHash = hash;
     return { event, canonical };
   });
+  // The JCS text itself goes into `actor` and `data`, not a re-serialization: `openCanonicalBody`
+  // relies on it.
+  const rows: EventValues[] = events.map(({ event: e, canonical }) => ({
+    seq: e.seq,
+    occurredAt,
+    actor: canonical.actor,
+    action: e.action,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    data: canonical.data ?? 'null',
+    requestId: e.requestId,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  }));
   // Every appender in every process waits on the head's row lock until this transaction commits: the
   // events and the new head hash go out in one pipelined round trip, not two.
-  await Promise.all([
-    db.insert(auditEvents).values(
-      events.map(({ event: e, canonical }) => ({
-        seq: e.seq,
-        occurredAt: at,
-        // The JCS text itself, not a re-serialization: `canonicalBodySql` relies on it.
-        actor: sql`${canonical.actor}`,
-        action: e.action,
-        entityType: e.entityType,
-        entityId: e.entityId,
-        data: sql`${canonical.data}`,
-        requestId: e.requestId,
-        prevHash: e.prevHash,
-        hash: e.hash,
-      })),
-    ),
-    db.update(auditHead).set({ hash: prevHash }).where(eq(auditHead.id, 1)),
-  ]);
+  await Promise.all([insertEvents(db, rows), setHeadHash(db, { hash: prevHash })]);
   return events.map(({ event }) => event);
+}
+
+/** An event row as the driver receives it: `occurredAt` as ISO text, `actor`/`data` as JCS text. */
+type EventValues = { [K in keyof AuditEventRow]: K extends 'seq' ? number : string };
+
+// Built once (src/db/statement.ts): every write in the service runs these, under the head's lock.
+const advanceHead = statement('advance_audit_head', (db) =>
+  db
+    .update(auditHead)
+    .set({ seq: sql`${auditHead.seq} + ${sql.placeholder('count')}` })
+    .where(eq(auditHead.id, 1))
+    .returning({ seq: auditHead.seq, prevHash: auditHead.hash }),
+);
+const setHeadHash = statement('set_audit_head_hash', (db) =>
+  db
+    .update(auditHead)
+    .set({ hash: sql`${sql.placeholder('hash')}` })
+    .where(eq(auditHead.id, 1)),
+);
+
+/** Use cases append one to three events; a statement per count up to this, a fresh one beyond. */
+const BUILT_INSERT_ROWS = 4;
+
+/** Row `i`'s values as placeholders `<column>_<i>`, passed to the driver as they are. */
+const rowPlaceholders = (i: number) =>
+  Object.fromEntries(
+    Object.keys(getTableColumns(auditEvents)).map((k) => [k, sql`${sql.placeholder(`${k}_${i}`)}`]),
+  ) as unknown as { [K in keyof AuditEventRow]: SQL };
+
+const insertEventRows = Array.from({ length: BUILT_INSERT_ROWS }, (_, n) =>
+  statement(`insert_audit_events_${n + 1}`, (db) =>
+    db.insert(auditEvents).values(Array.from({ length: n + 1 }, (_, i) => rowPlaceholders(i))),
+  ),
+);
+
+async function insertEvents(db: Db, rows: EventValues[]): Promise<void> {
+  const built = insertEventRows[rows.length - 1];
+  if (!built) {
+    await db.insert(auditEvents).values(
+      rows.map((row) => ({
+        ...row,
+        occurredAt: new Date(row.occurredAt),
+        actor: sql`${row.actor}`,
+        data: sql`${row.data}`,
+      })),
+    );
+    return;
+  }
+  const values: Record<string, unknown> = {};
+  rows.forEach((row, i) => {
+    for (const [column, value] of Object.entries(row)) values[`${column}_${i}`] = value;
+  });
+  await built(db, values);
 }
 
 export interface AuditFilter {
