@@ -117,7 +117,7 @@ const COPY_CHUNK_BYTES = 64 * 1024;
  * `COPY (…) TO STDOUT` (PostgreSQL): the server streams the lines and Node only forwards bytes, with no
  * per-row work at all. CSV format with delimiter \x01 and quote \x02 writes a one-column row verbatim:
  * a value is only quoted when it holds the delimiter, the quote, CR or LF, and rendered JSON holds none
- * of them (the query must translate CR/LF in `json` whitespace). COPY takes no bind parameters, so the
+ * of them (`json` whitespace could hold CR/LF: the audit table's constraints rule it out). COPY takes no bind parameters, so the
  * query's parameters are inlined (callers pass integers only).
  *
  * At most `connections` exports stream from this process at once (later ones wait their turn): each

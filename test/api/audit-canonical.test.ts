@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sqlState } from '../../src/db/transaction.js';
 import { checkChainStretch } from '../../src/modules/audit/audit.repository.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { expectIntactChain } from '../helpers/chain.js';
@@ -59,6 +60,19 @@ describeDb('audit canonical text', () => {
     const res = await download(t, '/v1/audit-events/export?format=ndjson', t.auditor);
     expect(res.status).toBe(200);
     expect(ndjsonLines(res.text)).toEqual(events);
+  });
+
+  it.each([
+    ['a hash that is not lowercase hex', sql`'FORGED'`, sql`'{}'`],
+    ['a raw line break in json whitespace', sql`repeat('0', 64)`, sql`E'{\n}'`],
+  ])('the database refuses %s, which an export line could not carry', async (_, hash, data) => {
+    const attempt = t.database.db.execute(sql`
+      insert into audit_events (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id, prev_hash, hash)
+      values (1000, now(), '{}', 'company.created', 'company', 'x', ${data}, 'r', repeat('0', 64), ${hash})`);
+    await expect(attempt).rejects.toThrow();
+    await attempt.catch((error: unknown) => {
+      expect(sqlState(error)).toBe('23514'); // check_violation
+    });
   });
 
   it('judges a row rewritten with the same values in non-canonical text by its values', async () => {

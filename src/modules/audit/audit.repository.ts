@@ -1,5 +1,4 @@
 import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { statement } from '../../db/statement.js';
 import type { DriverRow, SeqQuery } from '../../db/stream.js';
 import type { Db } from '../../db/types.js';
@@ -166,31 +165,24 @@ export async function readHead(db: Db): Promise<{ seq: number; hash: string }> {
 /**
  * An event's canonical body (`canonicalEvent`) rebuilt by the database from the columns, without the
  * closing brace (the export appends the hashes). `actor` and `data` are spliced in as stored: the
- * appender wrote their JCS text into `json` columns, which keep text verbatim. Text columns go through
- * `to_json`, whose escaping is JSON.stringify's (`\"`, `\\`, \b \f \n \r \t, other controls as
- * lowercase `\u00xx`); `occurredAt` is `toISOString()`'s format. Where a row's text is not canonical
- * (written before migration 0002, or edited behind the triggers) the hash simply will not match and the
- * verifier falls back to recomputing from parsed values.
+ * appender wrote their JCS text into `json` columns, which keep text verbatim. `action` and
+ * `entityType` go between plain quotes: CHECK constraints (migration 0003) hold them to `[a-z_.]`,
+ * which JSON never escapes. Free text goes through `to_json`, whose escaping is JSON.stringify's
+ * (`\"`, `\\`, \b \f \n \r \t, other controls as lowercase `\u00xx`); `occurredAt` is
+ * `toISOString()`'s format. `to_json` is most of what rendering costs, hence only where needed.
+ *
+ * Where a row's text is not canonical (written before migration 0002, or edited behind the triggers,
+ * which an owner could also do to the constraints) the hash simply will not match and the verifier
+ * falls back to recomputing from parsed values.
  */
-const openBody = (
-  json: (column: AnyPgColumn) => SQL,
-) => sql`'{"action":' || to_json(${auditEvents.action})::text
-  || ',"actor":' || ${json(auditEvents.actor)}
-  || ',"data":' || ${json(auditEvents.data)}
+const openCanonicalBody = sql`'{"action":"' || ${auditEvents.action}
+  || '","actor":' || ${auditEvents.actor}::text
+  || ',"data":' || ${auditEvents.data}::text
   || ',"entityId":' || to_json(${auditEvents.entityId})::text
-  || ',"entityType":' || to_json(${auditEvents.entityType})::text
-  || ',"occurredAt":"' || to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  || ',"entityType":"' || ${auditEvents.entityType}
+  || '","occurredAt":"' || to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
   || '","requestId":' || to_json(${auditEvents.requestId})::text
   || ',"seq":' || ${auditEvents.seq}::text`;
-
-/** The stored text, verbatim: what was hashed. */
-const openCanonicalBody = openBody((column) => sql`${column}::text`);
-
-/**
- * For a one-line rendering: `json` may hold CR/LF as whitespace (never inside strings), which would
- * split an NDJSON line; as spaces they mean the same. A no-op on the canonical text the appender writes.
- */
-const openLineBody = openBody((column) => sql`replace(replace(${column}::text, E'\\r', ' '), E'\\n', ' ')`);
 
 const seqRange = (range: { fromSeq: number; toSeq: number }, afterSeq: number, limit: number | null) => sql`
   where ${auditEvents.seq} > ${Math.max(afterSeq, range.fromSeq - 1)} and ${auditEvents.seq} <= ${range.toSeq}
@@ -242,8 +234,8 @@ export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }):
   return {
     sql: (afterSeq, limit) => sql`
       select ${auditEvents.seq} as seq,
-             ${openLineBody} || ',"prevHash":' || to_json(${auditEvents.prevHash})::text
-               || ',"hash":' || to_json(${auditEvents.hash})::text || '}' as line
+             ${openCanonicalBody} || ',"prevHash":"' || ${auditEvents.prevHash}
+               || '","hash":"' || ${auditEvents.hash} || '"}' as line
       from ${auditEvents}
       ${seqRange(range, afterSeq, limit)}`,
     map: (row: DriverRow) => ({ seq: Number(row.seq), line: String(row.line) }),
