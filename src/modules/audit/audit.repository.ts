@@ -165,10 +165,11 @@ export async function readHead(db: Db): Promise<{ seq: number; hash: string }> {
 /**
  * An event's canonical body (`canonicalEvent`) rebuilt by the database from the columns, without the
  * closing brace (the export appends the hashes). `actor` and `data` are spliced in as stored: the
- * appender wrote their JCS text into `json` columns, which keep text verbatim. `action` and
- * `entityType` go between plain quotes: CHECK constraints (migration 0003) hold them to `[a-z_.]`,
- * which JSON never escapes. Free text goes through `to_json`, whose escaping is JSON.stringify's
- * (`\"`, `\\`, \b \f \n \r \t, other controls as lowercase `\u00xx`); `occurredAt` is
+ * appender wrote their JCS text into `json` columns, which keep text verbatim. `action`,
+ * `entityType` and `entityId` go between plain quotes: CHECK constraints (migration 0003) hold them
+ * to letters, digits, `_`, `-` and `.`, which JSON never escapes. Free text (`requestId`) goes
+ * through `to_json`, whose escaping is JSON.stringify's (`\"`, `\\`, \b \f \n \r \t, other
+ * controls as lowercase `\u00xx`); `occurredAt` is
  * `toISOString()`'s format. `to_json` is most of what rendering costs, hence only where needed.
  *
  * Where a row's text is not canonical (written before migration 0002, or edited behind the triggers,
@@ -178,8 +179,8 @@ export async function readHead(db: Db): Promise<{ seq: number; hash: string }> {
 const openCanonicalBody = sql`'{"action":"' || ${auditEvents.action}
   || '","actor":' || ${auditEvents.actor}::text
   || ',"data":' || ${auditEvents.data}::text
-  || ',"entityId":' || to_json(${auditEvents.entityId})::text
-  || ',"entityType":"' || ${auditEvents.entityType}
+  || ',"entityId":"' || ${auditEvents.entityId}
+  || '","entityType":"' || ${auditEvents.entityType}
   || '","occurredAt":"' || to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
   || '","requestId":' || to_json(${auditEvents.requestId})::text
   || ',"seq":' || ${auditEvents.seq}::text`;

@@ -33,11 +33,13 @@ export const auditEvents = pgTable(
     hash: text('hash').notNull(),
   },
   (t) => [
-    // Values that need no JSON escaping, by construction: the export renders these four columns
+    // Values that need no JSON escaping, by construction: the export renders these five columns
     // between plain quotes, and an NDJSON line must never hold a raw CR or LF (see `openCanonicalBody`).
     check('audit_events_hashes_hex', sql`${t.hash} ~ '^[0-9a-f]{64}$' and ${t.prevHash} ~ '^[0-9a-f]{64}$'`),
     check('audit_events_action_shape', sql`${t.action} ~ '^[a-z_]+\\.[a-z_]+$'`),
     check('audit_events_entity_type_shape', sql`${t.entityType} ~ '^[a-z_]+$'`),
+    // Ids and mineral codes: UUIDs and `[A-Z0-9_]`.
+    check('audit_events_entity_id_shape', sql`${t.entityId} ~ '^[A-Za-z0-9_-]+$'`),
     check(
       'audit_events_json_one_line',
       sql`strpos(${t.actor}::text, E'\\n') = 0 and strpos(${t.actor}::text, E'\\r') = 0
