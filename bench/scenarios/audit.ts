@@ -196,11 +196,10 @@ export async function auditScenario(plan: Plan): Promise<Section> {
       const exportMemory = rss.stop();
       const exportSeconds = median(exportRuns);
       const copySeconds = median(copyRuns);
-      let t0: number;
 
       // Verification through the API vs SHA-256 of the same bytes (and vs chainHash) in a tight loop.
       const verifyRss = sampleRss(server.pid);
-      t0 = performance.now();
+      const t0 = performance.now();
       const verified = await fetch(`${server.url}/v1/audit-events/verify`, { headers });
       const report = (await verified.json()) as { valid?: boolean; eventsChecked?: number };
       const verifySeconds = (performance.now() - t0) / 1000;
