@@ -1,3 +1,4 @@
+import { getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 import type { Db } from './types.js';
 
 interface Prepared<V, R> {
@@ -40,3 +41,17 @@ const clientOf = (db: Db): unknown => {
   if (!client) throw new Error('drizzle session without a client: see src/db/statement.ts');
   return client;
 };
+
+/**
+ * Every column of `table` as a placeholder named after it (plus `suffix`, for multi-row inserts), for a
+ * built `INSERT`. The values reach the driver as they are: drizzle's column encoders would run on nulls
+ * too (a null timestamp would throw), so callers hand over driver values (ISO text for times).
+ */
+export function columnPlaceholders<T extends Table>(
+  table: T,
+  suffix = '',
+): { [K in keyof T['$inferSelect']]: SQL } {
+  return Object.fromEntries(
+    Object.keys(getTableColumns(table)).map((k) => [k, sql`${sql.placeholder(`${k}${suffix}`)}`]),
+  ) as { [K in keyof T['$inferSelect']]: SQL };
+}

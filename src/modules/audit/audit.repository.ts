@@ -1,5 +1,5 @@
-import { and, asc, eq, getTableColumns, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
-import { statement } from '../../db/statement.js';
+import { and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { columnPlaceholders, statement } from '../../db/statement.js';
 import type { DriverRow, SeqQuery } from '../../db/stream.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
@@ -90,15 +90,11 @@ const setHeadHash = statement('set_audit_head_hash', (db) =>
 /** Use cases append one to three events; a statement per count up to this, a fresh one beyond. */
 const BUILT_INSERT_ROWS = 4;
 
-/** Row `i`'s values as placeholders `<column>_<i>`, passed to the driver as they are. */
-const rowPlaceholders = (i: number) =>
-  Object.fromEntries(
-    Object.keys(getTableColumns(auditEvents)).map((k) => [k, sql`${sql.placeholder(`${k}_${i}`)}`]),
-  ) as unknown as { [K in keyof AuditEventRow]: SQL };
-
 const insertEventRows = Array.from({ length: BUILT_INSERT_ROWS }, (_, n) =>
   statement(`insert_audit_events_${n + 1}`, (db) =>
-    db.insert(auditEvents).values(Array.from({ length: n + 1 }, (_, i) => rowPlaceholders(i))),
+    db
+      .insert(auditEvents)
+      .values(Array.from({ length: n + 1 }, (_, i) => columnPlaceholders(auditEvents, `_${i}`))),
   ),
 );
 

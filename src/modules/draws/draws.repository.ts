@@ -1,6 +1,6 @@
-import { and, asc, eq, getTableColumns, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
-import { statement } from '../../db/statement.js';
+import { columnPlaceholders, statement } from '../../db/statement.js';
 import type { Db } from '../../db/types.js';
 import { type AgreementRow, agreements } from '../agreements/agreements.table.js';
 import { type CompanyRow, companies } from '../companies/companies.table.js';
@@ -20,17 +20,7 @@ export async function lockDraw(db: Db, id: string): Promise<DrawRow | undefined>
   return row;
 }
 
-/**
- * Every column of the draw as a placeholder of the same name, passed to the driver as is: drizzle's
- * column encoders would run on nulls too (a null `decided_at` would throw), so `insertDraw` hands over
- * driver values itself.
- */
-const drawPlaceholders = () =>
-  Object.fromEntries(
-    Object.keys(getTableColumns(draws)).map((k) => [k, sql`${sql.placeholder(k)}`]),
-  ) as unknown as { [K in keyof DrawRow]: SQL };
-
-const insertDrawRow = statement('insert_draw', (db) => db.insert(draws).values(drawPlaceholders()));
+const insertDrawRow = statement('insert_draw', (db) => db.insert(draws).values(columnPlaceholders(draws)));
 
 /** Built once (src/db/statement.ts): it runs for every submission. */
 export async function insertDraw(db: Db, row: DrawRow): Promise<void> {
