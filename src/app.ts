@@ -36,6 +36,8 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[\x21-\x7E]{1,128}$/;
 const IDEMPOTENCY_PURGE_MS = 10 * 60 * 1000;
+/** helmet's own default policy, sent only where it means something: over TLS. */
+const HSTS = 'max-age=31536000; includeSubDomains';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,6 +63,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
     },
     ajv: undefined,
+    // Behind a TLS-terminating proxy, X-Forwarded-Proto tells `request.protocol` (HSTS below).
+    trustProxy: config.trustProxy,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -78,7 +82,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('services', services);
 
   // External plugins first.
-  await app.register(helmet, { global: true });
+  // helmet's headers, fitted to the transport. `upgrade-insecure-requests` is left out of the policy:
+  // served over plain HTTP under any name but localhost (a LAN address, a compose service name), it
+  // makes browsers fetch /docs' own scripts over https, and the page stays blank; over TLS every asset
+  // is same-origin and relative, so it upgrades nothing. HSTS is only honoured over TLS (RFC 6797
+  // §8.1), so it is sent only to requests that came over TLS — directly, or through a proxy trusted
+  // with TRUST_PROXY — never over plain HTTP.
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    strictTransportSecurity: false,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+  });
   await registerOpenApi(app);
 
   // Platform: request id, authentication and roles, rate limit, idempotency, errors.

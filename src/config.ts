@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -26,7 +27,31 @@ const EnvSchema = z.object({
     .default(1024 * 1024),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(24),
+  TRUST_PROXY: z
+    .string()
+    .transform((v, ctx): TrustProxy => {
+      if (v === 'true' || v === 'false') return v === 'true';
+      const entries = v.split(',').map((entry) => entry.trim());
+      if (entries.every(isAddressOrRange)) return entries;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be true, false or proxy addresses/CIDRs (10.0.0.1,10.1.0.0/16)',
+      });
+      return z.NEVER;
+    })
+    .default(false),
 });
+
+/** Fastify's `trustProxy`: whether (or which proxy addresses) may tell the client address and protocol. */
+export type TrustProxy = boolean | string[];
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, extra] = entry.split('/');
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 export type DatabaseConfig =
   | { kind: 'postgres'; url: string; poolMax: number }
@@ -51,6 +76,11 @@ export interface Config {
   auth: AuthConfig;
   bodyLimit: number;
   idempotencyTtlHours: number;
+  /**
+   * Which reverse proxies are believed about the client's address and protocol (X-Forwarded-For,
+   * X-Forwarded-Proto); decides `request.ip` and `request.protocol`, so HSTS is sent only over TLS.
+   */
+  trustProxy: TrustProxy;
 }
 
 export class ConfigError extends Error {
@@ -97,5 +127,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     bodyLimit: e.BODY_LIMIT,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    trustProxy: e.TRUST_PROXY,
   };
 }

@@ -43,7 +43,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: true,
+    // No `staticCSP`: it would replace helmet's policy (app.ts) on /docs with a fixed one that carries
+    // `upgrade-insecure-requests`, blanking the page over plain HTTP. The UI has no inline script.
     uiConfig: { persistAuthorization: true },
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());

@@ -102,8 +102,22 @@ describe('loadConfig', () => {
     ['SEED_DEMO', { SEED_DEMO: 'maybe' }],
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'not a url' }],
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'file:///etc/jwks.json' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'yes please' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.1,proxy.internal' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
   ])('rejects a bad %s with a one-line message naming it', (variable, env) => {
     expect(configError(env).message).toContain(variable);
+  });
+
+  it('believes no proxy unless TRUST_PROXY says which', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 172.16.0.0/12,::1' }).trustProxy).toEqual([
+      '10.0.0.1',
+      '172.16.0.0/12',
+      '::1',
+    ]);
   });
 
   it('names every bad variable at once, still on one line', () => {
