@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { seedDemo } from './cli/seed-demo.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/client.js';
+import { lockDataDirOrExit } from './db/data-dir-lock.js';
 import { systemClock } from './domain/clock.js';
 import { signToken } from './http/auth.js';
 import { resolveJwtSecret } from './secrets.js';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // One process per embedded DATA_DIR (released on exit); exits 2 naming the other process.
+  const dataDirLock = lockDataDirOrExit(config.database);
   const { secret, generated } = resolveJwtSecret(config);
   const database = await createDatabase(config.database);
   const app = await buildApp({ config, database, clock: systemClock, jwtSecret: secret });
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     if (seeded) app.log.info(seeded, 'demo data loaded');
   }
   const address = await app.listen({ host: config.host, port: config.port });
+  dataDirLock?.publish(address);
   const lines = [
     '',
     `  Strategic Mineral Reserve API listening on ${address}`,
