@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The README and docs/ are read by someone who has cloned this repository and nothing else: they
+ * The README, BENCHMARKS.md and docs/ are read by someone who has cloned this repository and nothing else: they
  * explain in their own words and never send the reader to a file outside it.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const files = [
   'README.md',
+  'BENCHMARKS.md',
   ...readdirSync(join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),
