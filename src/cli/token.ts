@@ -134,8 +134,12 @@ async function askServer(
   }
 }
 
-const oneLine = (error: unknown) =>
-  (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
+/** An error as one line; for a failed query, the database's reason rather than drizzle's echo of the SQL. */
+function oneLine(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return message.replace(/\s+/g, ' ');
+}
 
 async function main() {
   const values = parse();
