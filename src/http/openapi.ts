@@ -197,7 +197,9 @@ export function finishDocument(doc: Json): Json {
         if (status >= 400) {
           // Whatever a route declared, problems are sent as application/problem+json.
           const schema = Object.values(content ?? {})[0] as Json | undefined;
-          response.content = { [PROBLEM_MEDIA_TYPE]: schema ?? { schema: { $ref: '#/components/schemas/Problem' } } };
+          response.content = {
+            [PROBLEM_MEDIA_TYPE]: schema ?? { schema: { $ref: '#/components/schemas/Problem' } },
+          };
           if (!response.description || response.description === 'Default Response') {
             response.description = problemDescription(status);
           }
@@ -207,7 +209,8 @@ export function finishDocument(doc: Json): Json {
           response.description = successDescription(method, status, content);
         }
         if (status === 201) headers.Location = ref('headers', 'Location');
-        if (method === 'post' && REPLAYED(status)) headers['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');
+        if (method === 'post' && REPLAYED(status))
+          headers['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');
         if (status === 401) headers['WWW-Authenticate'] = ref('headers', 'WwwAuthenticate');
         if (status === 429 || status === 503) headers['Retry-After'] = ref('headers', 'RetryAfter');
         if (!isPublic) Object.assign(headers, rateLimitHeaders);

@@ -6,7 +6,8 @@ import { ProblemSchema } from './schemas.js';
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
 /** The slugs a status can carry, from the one kind → status table (`problem.ts`). */
-export const slugsOf = (status: number): string[] => PROBLEM_KINDS.filter((kind) => statusOf(kind) === status);
+export const slugsOf = (status: number): string[] =>
+  PROBLEM_KINDS.filter((kind) => statusOf(kind) === status);
 
 const code = (slugs: string[]) => slugs.map((s) => `\`${s}\``).join(', ');
 

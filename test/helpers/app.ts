@@ -74,7 +74,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await database.close();
       await testDb.drop();
       const violations = drainViolations();
-      if (violations.length > 0) throw new Error(`responses differ from the OpenAPI document:\n${violations.join('\n')}`);
+      if (violations.length > 0)
+        throw new Error(`responses differ from the OpenAPI document:\n${violations.join('\n')}`);
     },
   };
 }

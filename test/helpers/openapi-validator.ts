@@ -92,7 +92,8 @@ export function validateResponsesAgainstDocument(app: FastifyInstance): void {
     const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
     const isEmpty = payload === undefined || payload === null || payload === '';
     if (isEmpty) {
-      if (response.content && reply.statusCode !== 204) pending.push(`${where}: empty body, content declared`);
+      if (response.content && reply.statusCode !== 204)
+        pending.push(`${where}: empty body, content declared`);
       return payload;
     }
     const media = response.content?.[mediaType];
