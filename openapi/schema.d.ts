@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * List minerals
-         * @description The reserve catalogue in code order, paginated. Changes nothing.
+         * @description The reserve catalogue in creation order, paginated. Changes nothing.
          *
          *     **Roles**: `company`, `admin`, `auditor`.
          */
@@ -375,7 +375,7 @@ export interface paths {
         };
         /**
          * Stock position of every mineral
-         * @description The stock position of every mineral, in code order, paginated: `onHand` (sum of lots), `reserved` (held by pending and approved draws), `available` = `onHand - reserved`, and `drawable` = `max(0, available - minimumReserve)`. Changes nothing.
+         * @description The stock position of every mineral, in creation order, paginated: `onHand` (sum of lots), `reserved` (held by pending and approved draws), `available` = `onHand - reserved`, and `drawable` = `max(0, available - minimumReserve)`. Changes nothing.
          *
          *     **Roles**: `company`, `admin`, `auditor`.
          */
