@@ -757,10 +757,14 @@ export interface components {
             id: string;
             /** Format: uuid */
             companyId: string;
+            /** @example GA */
             mineralCode: string;
             /** @example 12.5 */
             unitPrice: string;
-            /** @constant */
+            /**
+             * @example USD
+             * @constant
+             */
             currency: "USD";
             /** @example 12.5 */
             maxOutstanding: string;
@@ -823,12 +827,16 @@ export interface components {
             id: string;
             /** Format: uuid */
             companyId: string;
+            /** @example GA */
             mineralCode: string;
             /** @example 12.5 */
             quantity: string;
             /** @example 12.5 */
             unitPrice: string;
-            /** @constant */
+            /**
+             * @example USD
+             * @constant
+             */
             currency: "USD";
             /** @example 12.5 */
             amount: string;
@@ -852,6 +860,7 @@ export interface components {
             }[];
         };
         InventoryPosition: {
+            /** @example GA */
             mineralCode: string;
             /** @enum {string} */
             unit: "kg" | "t";
@@ -869,6 +878,7 @@ export interface components {
         Lot: {
             /** Format: uuid */
             id: string;
+            /** @example GA */
             mineralCode: string;
             /** Format: uuid */
             depotId: string;
@@ -919,6 +929,7 @@ export interface components {
             companyId: string;
             /** Format: uuid */
             drawId: string;
+            /** @example GA */
             mineralCode: string;
             /** @example 12.5 */
             quantityDue: string;

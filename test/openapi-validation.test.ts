@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registerOpenApi } from '../src/http/openapi.js';
 import { problems } from '../src/http/responses.js';
+import { bearer, createTestApp } from './helpers/app.js';
 import { drainViolations, validateResponsesAgainstDocument } from './helpers/openapi-validator.js';
 
 /** The shared response validator must catch a route that drifts from its document. */
@@ -62,5 +63,32 @@ describe('response validation against the OpenAPI document', () => {
       /body does not match the document: .*\/id must match format "uuid"/,
     );
     await app.close();
+  });
+
+  it('is installed on every test app: the real routes are checked against the live document', async () => {
+    const t = await createTestApp();
+    try {
+      const admin = bearer(t.admin);
+      expect((await t.api.get('/v1/minerals').set(admin)).status).toBe(200);
+      expect((await t.api.get('/v1/minerals/NOPE').set(admin)).status).toBe(404);
+      expect(drainViolations()).toEqual([]);
+      // Make the (cached) live document disagree with the routes: the validator must notice.
+      type Doc = { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+      const doc = t.app.swagger() as unknown as Doc;
+      const list = doc.paths['/v1/minerals']!.get!.responses;
+      delete list['200'];
+      const one = doc.paths['/v1/minerals/{code}']!.get!.responses['404'] as {
+        content: Record<string, unknown>;
+      };
+      one.content = { 'application/json': one.content['application/problem+json'] };
+      await t.api.get('/v1/minerals').set(admin);
+      await t.api.get('/v1/minerals/NOPE').set(admin);
+      const violations = drainViolations().join('\n');
+      expect(violations).toMatch(/GET \/v1\/minerals → 200: status 200 is not declared/);
+      expect(violations).toMatch(/content type "application\/problem\+json.*" is not declared/);
+    } finally {
+      drainViolations();
+      await t.close();
+    }
   });
 });

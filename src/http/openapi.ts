@@ -222,11 +222,33 @@ export function finishDocument(doc: Json): Json {
     }
   }
   pruneUnusedSchemas(doc);
+  addExamples(components.schemas);
   doc.servers = [
     { url: '/', description: 'The server that serves this document' },
     { url: 'http://127.0.0.1:3000', description: 'Local development server (`npm start`)' },
   ];
   return doc;
+}
+
+/** Examples by property name, for output fields declared as plain strings (`mineralCode: z.string()`). */
+const EXAMPLES: Record<string, unknown> = {
+  mineralCode: 'GA',
+  mineralCodes: ['GA', 'GE'],
+  currency: 'USD',
+};
+
+/** Gives well-known properties of the component schemas a realistic example where they have none. */
+function addExamples(value: unknown): void {
+  if (Array.isArray(value)) for (const v of value) addExamples(v);
+  else if (value && typeof value === 'object') {
+    const properties = (value as Json).properties as Record<string, Json> | undefined;
+    for (const [name, property] of Object.entries(properties ?? {})) {
+      if (name in EXAMPLES && property && !('example' in property) && !('$ref' in property)) {
+        property.example = EXAMPLES[name];
+      }
+    }
+    for (const v of Object.values(value)) addExamples(v);
+  }
 }
 
 /** Every `#/components/schemas/X` reference in a JSON value. */
