@@ -3425,7 +3425,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created: the new lot adjustment. `Location` points at it. */
+            /** @description The adjustment, with the lot's on-hand quantity after it. `Location` points at the lot. */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5067,7 +5067,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created: the new obligation. `Location` points at it. */
+            /** @description The delivery is recorded: the updated obligation, with the new delivery among its `deliveries`. `Location` points at the obligation. */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

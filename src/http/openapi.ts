@@ -119,7 +119,8 @@ function completeRouteSchema(route: RouteOptions): void {
   if (schema.params) statuses.push(404);
   if (methods.includes('POST')) statuses.push(409, 422);
   if (schema.body) statuses.push(413, 415);
-  const response = (schema.response ?? {}) as Record<number, unknown>;
+  // A copy: routes may share one response object (e.g. the draw transitions).
+  const response = { ...(schema.response as Record<number, unknown> | undefined) };
   for (const status of statuses) response[status] ??= problemResponse(status);
   schema.response = response;
   if (!isPublic && typeof schema.description === 'string' && !schema.description.includes('**Roles**')) {

@@ -71,6 +71,9 @@ export function lotRoutes(app: FastifyInstance, { lots }: Services): void {
       security: BEARER,
       params: IdParams,
       body: LotAdjust,
+      'x-responses': {
+        201: "The adjustment, with the lot's on-hand quantity after it. `Location` points at the lot.",
+      },
       response: { 201: LotAdjustment, ...problems(403, 404, 409, 413, 422) },
     },
     handler: async (req, reply) => {

@@ -57,6 +57,9 @@ export function obligationRoutes(app: FastifyInstance, { obligations }: Services
       security: BEARER,
       params: IdParams,
       body: DeliveryCreate,
+      'x-responses': {
+        201: 'The delivery is recorded: the updated obligation, with the new delivery among its `deliveries`. `Location` points at the obligation.',
+      },
       response: { 201: Obligation, ...problems(403, 404, 409, 413, 422) },
     },
     handler: async (req, reply) => {
