@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Fails a test when a response it received differs from the OpenAPI document.
+    setupFiles: ['test/setup.ts'],
     projects: [
       {
         extends: true,

@@ -15,6 +15,7 @@ export function healthRoutes(app: FastifyInstance, ping: () => Promise<void>): v
       operationId: 'live',
       tags: ['Health'],
       summary: 'The process is up',
+      description: 'Answers 200 while the process runs; no database access, no token. For liveness probes.',
       security: [],
       response: { 200: Status },
     },
@@ -26,6 +27,9 @@ export function healthRoutes(app: FastifyInstance, ping: () => Promise<void>): v
       operationId: 'ready',
       tags: ['Health'],
       summary: 'The database answers',
+      description:
+        'Answers 200 when the database answers a query, 503 otherwise; no token. For readiness ' +
+        'probes and load balancers.',
       security: [],
       response: { 200: Status, ...problems(503) },
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dec } from '../domain/decimal.js';
+import { PROBLEM_KINDS } from '../domain/errors.js';
 
 /** Shared request/response building blocks. Decimals are strings on the wire, always. */
 
@@ -49,8 +50,11 @@ export const Percent = z
 /** Output decimals (already normalised by the service). */
 export const DecimalOut = z.string().meta({ example: '12.5' });
 
-export const Uuid = z.uuid();
-export const MineralCode = z.string().regex(/^[A-Z0-9_]{2,32}$/, 'must match ^[A-Z0-9_]{2,32}$');
+export const Uuid = z.uuid().meta({ example: '0b6f3c2e-8d1a-4f4e-9c57-2a8e5d7b1f40' });
+export const MineralCode = z
+  .string()
+  .regex(/^[A-Z0-9_]{2,32}$/, 'must match ^[A-Z0-9_]{2,32}$')
+  .meta({ example: 'GA', description: 'Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE`' });
 export const Country = z
   .string()
   .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code in upper case')
@@ -79,11 +83,27 @@ export const IdParams = z.strictObject({ id: Uuid });
 
 export const ProblemSchema = z
   .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    requestId: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    type: z.enum(PROBLEM_KINDS.map((kind) => `/problems/${kind}` as const)).meta({
+      description: 'A URI reference ending in the problem slug; clients match on the slug',
+      example: '/problems/insufficient-stock',
+    }),
+    title: z.string().meta({ example: 'Insufficient stock' }),
+    status: z.number().int().min(400).max(599).meta({ example: 409 }),
+    detail: z.string().meta({ example: 'GA: 120 kg requested, 40 kg drawable.' }),
+    requestId: z.string().meta({ example: '7d0c1b9e-3a54-4f0e-8b1a-6c2f9e4d5a31' }),
+    errors: z
+      .array(
+        z.object({
+          path: z.string().meta({ example: 'quantity' }),
+          message: z.string().meta({ example: 'must be greater than 0' }),
+        }),
+      )
+      .optional()
+      .meta({ description: 'One entry per invalid field (validation errors only)' }),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+  .meta({
+    id: 'Problem',
+    description:
+      'RFC 9457 problem details. `type` ends in one of the slugs: ' +
+      PROBLEM_KINDS.map((kind) => `\`${kind}\``).join(', '),
+  });

@@ -15,3 +15,10 @@ declare module 'fastify' {
     idempotencyClaim: { caller: string; key: string } | null;
   }
 }
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** Descriptions of success responses by status, where the generated one would not say enough. */
+    'x-responses'?: Partial<Record<number, string>>;
+  }
+}

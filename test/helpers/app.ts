@@ -7,6 +7,7 @@ import type { Role } from '../../src/domain/actor.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { signToken } from '../../src/http/auth.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { drainViolations, validateResponsesAgainstDocument } from './openapi-validator.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
@@ -55,6 +56,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     jwtSecret,
     logger: process.env.TEST_LOG_LEVEL ? { level: process.env.TEST_LOG_LEVEL } : false,
   });
+  // Every response any test receives must be what the OpenAPI document declares (test/setup.ts).
+  validateResponsesAgainstDocument(app);
   await app.ready();
   const token = (role: Role, companyId?: string, sub?: string) =>
     signToken(config.auth, jwtSecret ?? TEST_SECRET, { role, companyId, sub }, clock.now());
@@ -70,6 +73,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await app.close();
       await database.close();
       await testDb.drop();
+      const violations = drainViolations();
+      if (violations.length > 0)
+        throw new Error(`responses differ from the OpenAPI document:\n${violations.join('\n')}`);
     },
   };
 }

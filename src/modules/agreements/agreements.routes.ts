@@ -20,6 +20,11 @@ export function agreementRoutes(app: FastifyInstance, { agreements }: Services):
       operationId: 'createAgreement',
       tags,
       summary: "Sign a company's fixed-price agreement for a mineral",
+      description:
+        "Signs the company's fixed-price agreement for a mineral: `unitPrice`, the cap " +
+        '`maxOutstanding`, `replenishmentDays` and the in-kind `premiumPercent`. Appends ' +
+        '`agreement.created`. Unknown company or mineral: 404 `not-found`; a second active ' +
+        'agreement for the same company and mineral: 409 `conflict`.',
       security: BEARER,
       params: IdParams,
       body: AgreementCreate,
@@ -35,6 +40,9 @@ export function agreementRoutes(app: FastifyInstance, { agreements }: Services):
       operationId: 'listAgreements',
       tags,
       summary: 'List agreements (a company sees only its own)',
+      description:
+        'Agreements in creation order, filtered by `companyId` and `mineral`, paginated. A company ' +
+        'token sees only its own agreements, whatever filter it sends. Changes nothing.',
       security: BEARER,
       querystring: AgreementListQuery,
       response: { 200: AgreementList, ...problems() },
@@ -46,6 +54,9 @@ export function agreementRoutes(app: FastifyInstance, { agreements }: Services):
       operationId: 'getAgreement',
       tags,
       summary: 'Get an agreement',
+      description:
+        "One agreement. Another company's agreement answers 404 `not-found` to a company token. " +
+        'Changes nothing.',
       security: BEARER,
       params: IdParams,
       response: { 200: Agreement, ...problems(404) },
@@ -58,6 +69,11 @@ export function agreementRoutes(app: FastifyInstance, { agreements }: Services):
       operationId: 'terminateAgreement',
       tags,
       summary: 'Terminate an agreement (open draws and obligations keep their terms)',
+      description:
+        'Ends an active agreement, with an optional `reason`; the body may be omitted. New draws ' +
+        'then get 409 `no-agreement`; open draws and obligations keep the terms locked in when they ' +
+        'were submitted. Appends `agreement.terminated`. Already terminated: 409 ' +
+        '`invalid-state-transition`.',
       security: BEARER,
       params: IdParams,
       body: AgreementTerminate,

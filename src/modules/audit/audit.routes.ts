@@ -21,6 +21,9 @@ export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
       operationId: 'listAuditEvents',
       tags,
       summary: 'List audit events in seq order, with filters',
+      description:
+        'Audit events in `seq` order after `afterSeq`, filtered by `entityType`, `entityId` and ' +
+        '`action`. Changes nothing.',
       security: BEARER,
       querystring: AuditListQuery,
       response: { 200: AuditEventList, ...problems(403) },
@@ -52,6 +55,10 @@ export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
       operationId: 'verifyAuditChain',
       tags,
       summary: 'Recompute the hash chain over every stored event and check the stored head',
+      description:
+        "Recomputes every event's hash from the stored rows (SHA-256 over the previous hash and " +
+        'the JCS-canonical body) and checks the stored head. `valid` is false and `firstInvalidSeq` ' +
+        'names the first broken event when anything was altered. Changes nothing.',
       security: BEARER,
       response: { 200: ChainReportSchema, ...problems(403) },
     },

@@ -13,6 +13,9 @@ export function companyRoutes(app: FastifyInstance, { companies }: Services): vo
       operationId: 'listCompanies',
       tags,
       summary: 'List member companies (a company sees only itself)',
+      description:
+        'Member companies in creation order, paginated. A company token sees only its own company. ' +
+        'Changes nothing.',
       security: BEARER,
       querystring: CompanyListQuery,
       response: { 200: CompanyList, ...problems() },
@@ -24,6 +27,9 @@ export function companyRoutes(app: FastifyInstance, { companies }: Services): vo
       operationId: 'getCompany',
       tags,
       summary: 'Get a company',
+      description:
+        "One company. A company token may read only its own; another company's id answers 404 " +
+        '`not-found`. Changes nothing.',
       security: BEARER,
       params: IdParams,
       response: { 200: Company, ...problems(404) },
@@ -36,6 +42,9 @@ export function companyRoutes(app: FastifyInstance, { companies }: Services): vo
       operationId: 'createCompany',
       tags,
       summary: 'Register a member company',
+      description:
+        'Registers a member company (`status: "active"`); appends `company.created`. A name already ' +
+        'in use: 409 `conflict`.',
       security: BEARER,
       body: CompanyCreate,
       response: { 201: Company, ...problems(403, 409, 413, 422) },
@@ -51,6 +60,10 @@ export function companyRoutes(app: FastifyInstance, { companies }: Services): vo
       operationId: 'updateCompany',
       tags,
       summary: 'Rename, suspend or reactivate a company',
+      description:
+        'Renames a company or suspends/reactivates it (`status`). A suspended company cannot submit ' +
+        'draws (409 `company-inactive`); its open draws and obligations stay as they are. Appends ' +
+        '`company.updated`. Unknown id: 404 `not-found`.',
       security: BEARER,
       params: IdParams,
       body: CompanyPatch,

@@ -13,6 +13,7 @@ export function depotRoutes(app: FastifyInstance, { depots }: Services): void {
       operationId: 'listDepots',
       tags,
       summary: 'List depots',
+      description: 'Every depot, in creation order, paginated. Changes nothing.',
       security: BEARER,
       querystring: DepotListQuery,
       response: { 200: DepotList, ...problems() },
@@ -24,6 +25,7 @@ export function depotRoutes(app: FastifyInstance, { depots }: Services): void {
       operationId: 'getDepot',
       tags,
       summary: 'Get a depot',
+      description: 'One depot. Changes nothing. Unknown id: 404 `not-found`.',
       security: BEARER,
       params: IdParams,
       response: { 200: Depot, ...problems(404) },
@@ -36,6 +38,9 @@ export function depotRoutes(app: FastifyInstance, { depots }: Services): void {
       operationId: 'createDepot',
       tags,
       summary: 'Register a depot',
+      description:
+        'Registers a depot (unique `code`, ISO 3166-1 alpha-2 `country`); appends `depot.created`. ' +
+        'A code already in use: 409 `conflict`.',
       security: BEARER,
       body: DepotCreate,
       response: { 201: Depot, ...problems(403, 409, 413, 422) },

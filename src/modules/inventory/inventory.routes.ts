@@ -17,6 +17,10 @@ export function inventoryRoutes(app: FastifyInstance, { inventory }: Services): 
       operationId: 'listInventory',
       tags,
       summary: 'Stock position of every mineral',
+      description:
+        'The stock position of every mineral, in creation order, paginated: `onHand` (sum of lots), ' +
+        '`reserved` (held by pending and approved draws), `available` = `onHand - reserved`, and ' +
+        '`drawable` = `max(0, available - minimumReserve)`. Changes nothing.',
       security: BEARER,
       querystring: InventoryListQuery,
       response: { 200: InventoryList, ...problems() },
@@ -28,6 +32,9 @@ export function inventoryRoutes(app: FastifyInstance, { inventory }: Services): 
       operationId: 'getInventory',
       tags,
       summary: 'Stock position of one mineral',
+      description:
+        'The stock position of one mineral (see `listInventory` for the figures). Unknown code: 404 ' +
+        '`not-found`. Changes nothing.',
       security: BEARER,
       params: InventoryParams,
       response: { 200: InventoryPosition, ...problems(404) },

@@ -19,6 +19,7 @@ export function mineralRoutes(app: FastifyInstance, { minerals }: Services): voi
       operationId: 'listMinerals',
       tags,
       summary: 'List minerals',
+      description: 'The reserve catalogue in creation order, paginated. Changes nothing.',
       security: BEARER,
       querystring: MineralListQuery,
       response: { 200: MineralList, ...problems() },
@@ -30,6 +31,7 @@ export function mineralRoutes(app: FastifyInstance, { minerals }: Services): voi
       operationId: 'getMineral',
       tags,
       summary: 'Get a mineral by code',
+      description: 'One mineral by its code. Changes nothing. Unknown code: 404 `not-found`.',
       security: BEARER,
       params: MineralParams,
       response: { 200: Mineral, ...problems(404) },
@@ -42,6 +44,9 @@ export function mineralRoutes(app: FastifyInstance, { minerals }: Services): voi
       operationId: 'createMineral',
       tags,
       summary: 'Add a mineral to the reserve catalogue',
+      description:
+        'Adds a mineral with its unit (`kg` or `t`) and strategic floor (`minimumReserve`, default ' +
+        '`"0"`); appends `mineral.created` to the audit log. A code already in use: 409 `conflict`.',
       security: BEARER,
       body: MineralCreate,
       response: { 201: Mineral, ...problems(403, 409, 413, 422) },
@@ -57,6 +62,9 @@ export function mineralRoutes(app: FastifyInstance, { minerals }: Services): voi
       operationId: 'updateMineral',
       tags,
       summary: 'Rename a mineral or change its strategic floor',
+      description:
+        'Renames a mineral or changes its strategic floor (`minimumReserve`, never negative); ' +
+        '`code` and `unit` are immutable. Appends `mineral.updated`. Unknown code: 404 `not-found`.',
       security: BEARER,
       params: MineralParams,
       body: MineralPatch,

@@ -19,6 +19,9 @@ export function obligationRoutes(app: FastifyInstance, { obligations }: Services
       operationId: 'listObligations',
       tags,
       summary: 'List replenishment obligations (a company sees only its own)',
+      description:
+        'Replenishment obligations in creation order, filtered by `status`, `companyId` and ' +
+        '`overdue`, paginated. A company token sees only its own. Changes nothing.',
       security: BEARER,
       querystring: ObligationListQuery,
       response: { 200: ObligationList, ...problems() },
@@ -30,6 +33,9 @@ export function obligationRoutes(app: FastifyInstance, { obligations }: Services
       operationId: 'getObligation',
       tags,
       summary: 'Get a replenishment obligation',
+      description:
+        "One obligation with its deliveries. Another company's obligation answers 404 `not-found` " +
+        'to a company token. Changes nothing.',
       security: BEARER,
       params: IdParams,
       response: { 200: Obligation, ...problems(404) },
@@ -42,9 +48,18 @@ export function obligationRoutes(app: FastifyInstance, { obligations }: Services
       operationId: 'recordDelivery',
       tags,
       summary: 'Record a replenishment delivery; it becomes a new lot',
+      description:
+        'Records material returned against an obligation: the quantity becomes a new lot (`source: ' +
+        '"replenishment"`) at the given depot with a `replenishment` ledger movement; the ' +
+        'obligation becomes `partially_fulfilled` or `fulfilled`. Appends `lot.received` then ' +
+        '`obligation.delivery_recorded`. More than outstanding: 409 `exceeds-outstanding`; a ' +
+        'fulfilled or settled obligation: 409 `invalid-state-transition`.',
       security: BEARER,
       params: IdParams,
       body: DeliveryCreate,
+      'x-responses': {
+        201: 'The delivery is recorded: the updated obligation, with the new delivery among its `deliveries`. `Location` points at the obligation.',
+      },
       response: { 201: Obligation, ...problems(403, 404, 409, 413, 422) },
     },
     handler: async (req, reply) => {
@@ -58,6 +73,11 @@ export function obligationRoutes(app: FastifyInstance, { obligations }: Services
       operationId: 'settleObligation',
       tags,
       summary: 'Close an unfulfilled obligation in cash',
+      description:
+        'Closes an open or partially fulfilled obligation in cash (`amount`, `reason`): `status` ' +
+        'becomes `settled`, it no longer counts against the entitlement and is never overdue. ' +
+        'Appends `obligation.settled`. Already fulfilled or settled: 409 ' +
+        '`invalid-state-transition`.',
       security: BEARER,
       params: IdParams,
       body: Settlement,
