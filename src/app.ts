@@ -112,7 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         Object.assign(new Error(`rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
     });
   }
-  registerIdempotency(app, services.idempotency);
+  registerIdempotency(app, services.idempotency, config.auth.issuer);
 
   // Modules, explicitly.
   healthRoutes(app, database.ping);

@@ -19,9 +19,13 @@ describeDb('postgres.js after a backend dies', () => {
   afterAll(() => database?.drop());
 
   it('rejects the writes of a dead connection, survives, and serves again', async () => {
-    const { stdout } = await run(process.execPath, ['test/postgres/fixtures/closed-socket.mjs', database.url], {
-      timeout: 20_000, // a connection that can never write again hangs: fail, do not wait forever
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['test/postgres/fixtures/closed-socket.mjs', database.url],
+      {
+        timeout: 20_000, // a connection that can never write again hangs: fail, do not wait forever
+      },
+    );
     const outcome = JSON.parse(stdout.trim()) as { rejected: (string | null)[]; served: number };
     // Every statement on a dead connection failed as a catchable error (none "succeeded", none hung).
     expect(outcome.rejected).toHaveLength(4);
