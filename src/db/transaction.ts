@@ -16,6 +16,40 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Driver error codes (postgres.js, Node sockets) that mean the database cannot be reached right now. */
+const UNREACHABLE = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** SQLSTATEs of a server going away or not ready: admin/crash shutdown, starting up, too many clients. */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/**
+ * True when an error means "the database is unavailable" (restart, reset, refused, timed out), as
+ * opposed to a bug: the caller should answer 503 and let the client retry.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (UNREACHABLE.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08')) return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The constraint a unique/check violation names, if any. */
 export function violatedConstraint(error: unknown): string | undefined {
   let current: unknown = error;

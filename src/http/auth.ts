@@ -56,9 +56,9 @@ export function createTokenVerifier(auth: AuthConfig, secret: string | null): To
   };
 }
 
-/** Reads `Authorization: Bearer <token>`; anything else is a 401. */
+/** Reads `Authorization: Bearer <token>` (the scheme is case-insensitive, RFC 9110); anything else is a 401. */
 export function bearerToken(header: string | undefined): string {
-  const match = header?.match(/^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/);
+  const match = header?.match(/^Bearer +([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i);
   if (!match?.[1]) throw unauthorized('Send a token as "Authorization: Bearer <JWT>".');
   return match[1];
 }

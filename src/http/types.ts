@@ -14,5 +14,7 @@ declare module 'fastify' {
     ctx: Ctx;
     /** Set while this request owns an Idempotency-Key whose response must be stored. */
     idempotencyClaim: IdempotencyClaim | null;
+    /** A failed authentication, thrown once the rate limiter has counted the request. */
+    authError: Error | null;
   }
 }
