@@ -20,6 +20,7 @@ import {
 } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
 import { registerIdempotency } from './http/idempotency.js';
+import { registerInputRules } from './http/input.js';
 import { registerOpenApi } from './http/openapi.js';
 import { RETRY_AFTER_SECONDS, sendProblem } from './http/problem.js';
 import './http/types.js';
@@ -161,6 +162,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     return payload;
   });
+  registerInputRules(app);
   registerIdempotency(app, services.idempotency, config.auth.issuer);
 
   // Modules, explicitly.

@@ -7,7 +7,7 @@ import type {
   preHandlerHookHandler,
 } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isDatabaseUnavailable } from '../db/transaction.js';
+import { isDatabaseUnavailable, sqlState } from '../db/transaction.js';
 import { DomainError, type FieldError } from '../domain/errors.js';
 import { RETRY_AFTER_SECONDS, rawProblem, sendProblem } from './problem.js';
 
@@ -56,6 +56,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
       });
       const detail = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
       return sendProblem(request, reply, 'validation-error', detail, errors);
+    }
+    if (sqlState(error) === '22003') {
+      // A total or amount past the precision of its column (e.g. on-hand stock beyond 17 integer
+      // digits, an amount beyond 20): the request is well-formed, but the reserve's state cannot
+      // record its result. The transaction rolled back; nothing changed.
+      return sendProblem(
+        request,
+        reply,
+        'conflict',
+        'The result would exceed the largest quantity or amount the reserve can record; nothing was changed.',
+      );
     }
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
