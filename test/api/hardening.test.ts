@@ -3,7 +3,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
 import { expectProblem } from '../helpers/factories.js';
-import { setupReserve } from '../helpers/reserve.js';
 
 /** Sends raw bytes to the listening app and returns the raw response. */
 async function raw(port: number, request: string): Promise<string> {
@@ -73,8 +72,8 @@ describeDb('degraded modes and client errors answer problems', () => {
   });
 
   it('never sends SQL in a 500, even when recording an idempotent response fails', async () => {
-    const token = await t.token('auditor', undefined, `sql-leak-${Date.now()}`);
-    const r = await setupReserve(t).catch(() => null);
+    // A fresh subject: this file's rate limit (3 a minute) counts per caller.
+    const admin = await t.token('admin', undefined, `sql-leak-${Date.now()}`);
     // Make every recording of a stored response fail the way a lost database connection would.
     const idempotency = t.app.services.idempotency;
     const { complete, release } = idempotency;
@@ -88,17 +87,17 @@ describeDb('degraded modes and client errors answer problems', () => {
     try {
       const res = await t.api
         .post('/v1/draws/00000000-0000-4000-8000-000000000000/approve')
-        .set(bearer(t.admin))
+        .set(bearer(admin))
         .set('idempotency-key', `leak-${Date.now()}`)
         .send({});
+      // The refusal (404) is what the client gets; recording it failed quietly (logged).
+      expect(res.status).toBe(404);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.text).not.toMatch(/idempotency_keys|select |delete |insert |params/i);
     } finally {
       idempotency.complete = complete;
       idempotency.release = release;
     }
-    expect(token).toBeTruthy();
-    expect(r === null || typeof r.mineralCode === 'string').toBe(true);
   });
 
   it('turns a lost database into a 503 problem with Retry-After', async () => {
