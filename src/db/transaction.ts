@@ -45,6 +45,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof code === 'string') {
       if (UNREACHABLE.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08')) return true;
     }
+    // The embedded database, closed or closing (shutdown): unavailable too.
+    const message = (current as { message?: unknown }).message;
+    if (message === 'PGlite is closed' || message === 'PGlite is closing') return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
