@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AuthConfig } from '../config.js';
 import { type Actor, ROLES, type Role } from '../domain/actor.js';
 import { DomainError } from '../domain/errors.js';
-import { LONE_SURROGATE } from './schemas.js';
+import { hasControlCharacter, LONE_SURROGATE } from './schemas.js';
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 const CLOCK_TOLERANCE_SECONDS = 30;
@@ -14,7 +14,7 @@ const Claims = z.object({
     .string()
     .min(1)
     .max(255)
-    .refine((v) => !LONE_SURROGATE.test(v) && !/[\u0000-\u001F\u007F-\u009F]/.test(v)),
+    .refine((v) => !LONE_SURROGATE.test(v) && !hasControlCharacter(v)),
   role: z.enum(ROLES),
   companyId: z.uuid().optional(),
 });

@@ -11,7 +11,7 @@ function loneSurrogates(value: unknown, path: string, found: FieldError[]): void
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => loneSurrogates(item, path ? `${path}.${i}` : String(i), found));
+    for (const [i, item] of value.entries()) loneSurrogates(item, path ? `${path}.${i}` : String(i), found);
     return;
   }
   if (value && typeof value === 'object') {

@@ -58,12 +58,17 @@ export const Country = z
 
 /** A UTF-16 surrogate without its partner: not a character, and not representable in UTF-8/JCS. */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** C0 controls, DEL and C1 controls. */
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
-/** The same, except tab, line feed and carriage return (allowed in prose). */
-const CONTROL_EXCEPT_LINES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+/** True when `v` holds a C0 control, DEL or a C1 control (tab and line breaks allowed if `lines`). */
+export function hasControlCharacter(v: string, lines = false): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (lines && (c === 0x09 || c === 0x0a || c === 0x0d)) continue;
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
 
-const text = (maxLength: number, control: RegExp, controlMessage: string) =>
+const text = (maxLength: number, lines: boolean, controlMessage: string) =>
   z
     .string()
     .min(1)
@@ -72,7 +77,7 @@ const text = (maxLength: number, control: RegExp, controlMessage: string) =>
       message: 'must be valid Unicode (no lone surrogates)',
       abort: true,
     })
-    .refine((v) => !control.test(v), controlMessage)
+    .refine((v) => !hasControlCharacter(v, lines), controlMessage)
     .refine((v) => v.trim().length > 0, 'must not be blank');
 
 /**
@@ -80,10 +85,10 @@ const text = (maxLength: number, control: RegExp, controlMessage: string) =>
  * but tab and line breaks (NUL in particular: PostgreSQL text cannot hold it).
  */
 export const Text = (maxLength: number) =>
-  text(maxLength, CONTROL_EXCEPT_LINES, 'must not contain control characters other than tab and line breaks');
+  text(maxLength, true, 'must not contain control characters other than tab and line breaks');
 
 /** A name shown on one line: like `Text`, and no control characters at all. */
-export const Name = (maxLength: number) => text(maxLength, CONTROL, 'must not contain control characters');
+export const Name = (maxLength: number) => text(maxLength, false, 'must not contain control characters');
 
 /** PostgreSQL and our outputs handle years 1–9999 (ISO 8601 without expansion). */
 const inRecordableYears = (v: string) => {
