@@ -1,5 +1,6 @@
-# Production image: compiled JavaScript, production dependencies only, non-root.
-FROM node:20-bookworm-slim AS build
+# Production image: compiled JavaScript, production dependencies only, non-root, on the current
+# Node.js LTS (26; the project also runs on 20, see package.json engines).
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches ./patches
@@ -8,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./

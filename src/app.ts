@@ -1,17 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type preHandlerHookHandler,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import type { Clock } from './domain/clock.js';
 import { DomainError } from './domain/errors.js';
 import { bearerToken, createTokenVerifier } from './http/auth.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  registerErrorHandling,
+  registerNotFound,
+} from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
 import { registerIdempotency } from './http/idempotency.js';
+import { registerInputRules } from './http/input.js';
 import { registerOpenApi } from './http/openapi.js';
+import { RETRY_AFTER_SECONDS, sendProblem } from './http/problem.js';
 import './http/types.js';
 import { agreementRoutes } from './modules/agreements/agreements.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
@@ -65,6 +76,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: undefined,
     // Behind a TLS-terminating proxy, X-Forwarded-Proto tells `request.protocol` (HSTS below).
     trustProxy: config.trustProxy,
+    // Errors outside the request lifecycle answer problem documents too (see error-handler.ts).
+    frameworkErrors,
+    clientErrorHandler,
+    // Our own drain hook below answers a 503 problem instead of Fastify's plain JSON.
+    return503OnClosing: false,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -98,38 +114,73 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await registerOpenApi(app);
 
-  // Platform: request id, authentication and roles, rate limit, idempotency, errors.
+  // Platform: drain, request id, authentication and roles, rate limit, idempotency, errors.
+  let draining = false;
+  app.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    if (!draining) return done();
+    reply.header('connection', 'close').header('retry-after', String(RETRY_AFTER_SECONDS));
+    sendProblem(
+      request,
+      reply,
+      'service-unavailable',
+      'The server is shutting down; retry on another instance.',
+    );
+  });
+
   const verify = createTokenVerifier(config.auth, options.jwtSecret);
   app.decorateRequest('actor', null as never);
   app.decorateRequest('ctx', null as never);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+  app.decorateRequest('authError', null);
+  // Authentication first, but its refusal waits until the rate limiter has counted the request by
+  // address: callers without a valid token are limited too.
+  app.addHook('onRequest', async (request) => {
     const routeConfig = request.routeOptions.config;
     if (routeConfig.public || request.is404) return;
-    const actor = await verify(bearerToken(request.headers.authorization));
-    request.actor = actor;
-    request.ctx = { actor, requestId: request.id };
+    try {
+      const actor = await verify(bearerToken(request.headers.authorization));
+      request.actor = actor;
+      request.ctx = { actor, requestId: request.id };
+    } catch (error) {
+      request.authError = error as Error;
+    }
+  });
+  let limitNotFound: preHandlerHookHandler | undefined;
+  if (config.rateLimitMax > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: config.rateLimitMax,
+      timeWindow: 60_000,
+      hook: 'onRequest',
+      // Per caller (token subject); without a valid token (and unknown URLs) by address. Per process.
+      keyGenerator: (request) => (request.actor ? `sub:${request.actor.sub}` : `ip:${request.ip}`),
+      allowList: (request) => request.routeOptions.config.public === true,
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new Error(`rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
+    });
+    limitNotFound = app.rateLimit();
+  }
+  registerNotFound(app, limitNotFound);
+  // preParsing: after every onRequest hook, the limiter's (a route-level hook) included; before the body is read.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.authError) throw request.authError;
+    const routeConfig = request.routeOptions.config;
+    if (routeConfig.public || request.is404) return payload;
+    const actor = request.actor;
     if (routeConfig.roles && !routeConfig.roles.includes(actor.role)) {
       throw new DomainError(
         'forbidden',
         `The ${actor.role} role may not ${request.method} ${request.routeOptions.url}.`,
       );
     }
+    return payload;
   });
-  if (config.rateLimitMax > 0) {
-    await app.register(rateLimit, {
-      global: true,
-      max: config.rateLimitMax,
-      timeWindow: 60_000,
-      hook: 'preValidation',
-      // Per caller (token subject); unauthenticated routes by address. Counted per process.
-      keyGenerator: (request) => (request.actor ? `sub:${request.actor.sub}` : `ip:${request.ip}`),
-      allowList: (request) => request.routeOptions.config.public === true,
-      errorResponseBuilder: (_request, context) =>
-        Object.assign(new Error(`rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
-    });
-  }
-  registerIdempotency(app, services.idempotency);
+  registerInputRules(app);
+  registerIdempotency(app, services.idempotency, config.auth.issuer);
 
   // Modules, explicitly.
   healthRoutes(app, database.ping);

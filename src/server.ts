@@ -7,6 +7,9 @@ import { systemClock } from './domain/clock.js';
 import { signToken } from './http/auth.js';
 import { resolveJwtSecret } from './secrets.js';
 
+/** How long in-flight requests may finish after SIGTERM before their connections are closed. */
+const DRAIN_GRACE_MS = 5_000;
+
 /** loadConfig → createDatabase → buildApp → listen; drains and closes on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -30,8 +33,12 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'draining in-flight requests');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
+    // Requests get a grace period; a download still streaming after it (a stalled export reader) is
+    // cut, so a stop is clean (exit 0) instead of waiting for the forced exit.
+    const cut = setTimeout(() => app.server.closeAllConnections(), DRAIN_GRACE_MS);
+    cut.unref();
     try {
       await app.close();
       await database.close();

@@ -37,6 +37,8 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
     const client = postgres(config.url, {
       max: config.poolMax,
       onnotice: () => {},
+      // While the database is away, a request fails within seconds (→ 503) instead of waiting 30 s.
+      connect_timeout: 5,
       // numeric and bigint stay strings (postgres.js default): exact, never Number.
     });
     const db = drizzlePostgres(withPreparedStatements(client), { schema }) as unknown as Db;

@@ -14,15 +14,22 @@ export function encodeCursor(row: CreationCursor): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const malformed = () => validation('cursor', 'is malformed; pass back a nextCursor exactly as received');
+
 export function decodeCursor(cursor: string | undefined): CreationCursor | undefined {
   if (cursor === undefined) return undefined;
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));
+    const year = createdAt.getUTCFullYear();
     if (
       typeof at === 'string' &&
       typeof id === 'string' &&
       !Number.isNaN(createdAt.getTime()) &&
+      // Only instants PostgreSQL and ISO 8601 print plainly; `+275760-…` would fail in the query.
+      year >= 1 &&
+      year <= 9999 &&
       /^[A-Za-z0-9_-]{1,64}$/.test(id)
     ) {
       return { createdAt, id };
@@ -30,15 +37,20 @@ export function decodeCursor(cursor: string | undefined): CreationCursor | undef
   } catch {
     // fall through: any undecodable cursor is the same client error
   }
-  throw validation('cursor', 'is malformed; pass back a nextCursor exactly as received');
+  throw malformed();
 }
 
+/**
+ * The keyset condition "after this cursor". The cursor's id must fit the id column (a UUID for uuid
+ * ids, a code otherwise): compared against a uuid column, anything else would fail in the database.
+ */
 export function afterCursor(
   createdAt: AnyColumn,
   id: AnyColumn,
   cursor: CreationCursor | undefined,
 ): SQL | undefined {
   if (!cursor) return undefined;
+  if (id.getSQLType() === 'uuid' && !UUID.test(cursor.id)) throw malformed();
   return sql`(${createdAt}, ${id}) > (${cursor.createdAt.toISOString()}::timestamptz, ${cursor.id})`;
 }
 

@@ -3,12 +3,18 @@ import { z } from 'zod';
 import type { AuthConfig } from '../config.js';
 import { type Actor, ROLES, type Role } from '../domain/actor.js';
 import { DomainError } from '../domain/errors.js';
+import { hasControlCharacter, LONE_SURROGATE } from './schemas.js';
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 const CLOCK_TOLERANCE_SECONDS = 30;
 
 const Claims = z.object({
-  sub: z.string().min(1).max(255),
+  // Recorded in audit events (hashed as JCS): valid Unicode without control characters only.
+  sub: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((v) => !LONE_SURROGATE.test(v) && !hasControlCharacter(v)),
   role: z.enum(ROLES),
   companyId: z.uuid().optional(),
 });
@@ -56,9 +62,9 @@ export function createTokenVerifier(auth: AuthConfig, secret: string | null): To
   };
 }
 
-/** Reads `Authorization: Bearer <token>`; anything else is a 401. */
+/** Reads `Authorization: Bearer <token>` (the scheme is case-insensitive, RFC 9110); anything else is a 401. */
 export function bearerToken(header: string | undefined): string {
-  const match = header?.match(/^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/);
+  const match = header?.match(/^Bearer +([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i);
   if (!match?.[1]) throw unauthorized('Send a token as "Authorization: Bearer <JWT>".');
   return match[1];
 }

@@ -5,6 +5,22 @@ import { DomainError } from '../domain/errors.js';
 import { problems } from './responses.js';
 
 const Status = z.object({ status: z.literal('ok') });
+/** Readiness answers within a second even when the database hangs (a probe must not hang with it). */
+const PING_TIMEOUT_MS = 800;
+
+const withTimeout = async (ping: () => Promise<void>) => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ping(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('ping timed out')), PING_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 export function healthRoutes(app: FastifyInstance, ping: () => Promise<void>): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -35,7 +51,7 @@ export function healthRoutes(app: FastifyInstance, ping: () => Promise<void>): v
     },
     handler: async () => {
       try {
-        await ping();
+        await withTimeout(ping);
       } catch {
         throw new DomainError('service-unavailable', 'The database is not answering.');
       }

@@ -25,6 +25,29 @@ const PROBLEMS: Record<ProblemKind, { status: number; title: string }> = {
 
 export const statusOf = (kind: ProblemKind): number => PROBLEMS[kind].status;
 
+/** Seconds a client should wait before retrying while the database is unavailable or we shut down. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * A problem document as raw bytes, for the one path that answers without a request object: the
+ * HTTP parser's client errors (oversized headers → 431, unparsable requests → 400, timeouts → 408).
+ */
+export function rawProblem(status: 400 | 408 | 431, detail: string): string {
+  const title =
+    status === 431
+      ? 'Request header fields too large'
+      : status === 408
+        ? 'Request timeout'
+        : PROBLEMS['validation-error'].title;
+  const body = JSON.stringify({ type: '/problems/validation-error', title, status, detail, requestId: null });
+  const reason =
+    status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
 /** Sends an RFC 9457 problem. The only place a problem body is shaped. */
 export function sendProblem(
   request: FastifyRequest,

@@ -51,10 +51,10 @@ export const problemResponse = (status: number): ProblemResponse => ({
   content: { [PROBLEM_MEDIA_TYPE]: { schema: ProblemSchema } } as ProblemResponse['content'],
 });
 
-const ALWAYS = [400, 500] as const;
+const ALWAYS = [400, 500, 503] as const;
 
 /**
- * Response declarations for the problems a route can answer with, on top of 400 and 500. Whatever
+ * Response declarations for the problems a route can answer with, on top of 400, 500 and 503 (the database does not answer). Whatever
  * the platform adds on its own is declared automatically by `openapi.ts` (`onRoute`): 401 and 429
  * on authenticated routes, 403 on role-restricted ones, 404 with path parameters, 409 and 422
  * (idempotency) on every POST, 413 and 415 with a body. Listing those here too is harmless.

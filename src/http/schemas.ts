@@ -60,19 +60,60 @@ export const Country = z
   .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code in upper case')
   .meta({ example: 'AU' });
 
-/** Free text: trimmed length limits, and no NUL (PostgreSQL text cannot hold it). */
-export const Text = (maxLength: number) =>
+/** A UTF-16 surrogate without its partner: not a character, and not representable in UTF-8/JCS. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** True when `v` holds a C0 control, DEL or a C1 control (tab and line breaks allowed if `lines`). */
+export function hasControlCharacter(v: string, lines = false): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (lines && (c === 0x09 || c === 0x0a || c === 0x0d)) continue;
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+
+const text = (maxLength: number, lines: boolean, controlMessage: string) =>
   z
     .string()
     .min(1)
     .max(maxLength)
-    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
+    .refine((v) => !LONE_SURROGATE.test(v), {
+      message: 'must be valid Unicode (no lone surrogates)',
+      abort: true,
+    })
+    .refine((v) => !hasControlCharacter(v, lines), controlMessage)
+    .refine((v) => v.trim().length > 0, 'must not be blank');
 
-export const Timestamp = z.iso.datetime({ offset: true }).meta({ example: '2026-02-04T19:34:32.000Z' });
+/**
+ * Free text (notes, reasons, grades): length limits, valid Unicode, not blank, no control characters
+ * but tab and line breaks (NUL in particular: PostgreSQL text cannot hold it).
+ */
+export const Text = (maxLength: number) =>
+  text(maxLength, true, 'must not contain control characters other than tab and line breaks');
+
+/** A name shown on one line: like `Text`, and no control characters at all. */
+export const Name = (maxLength: number) => text(maxLength, false, 'must not contain control characters');
+
+/** PostgreSQL and our outputs handle years 1–9999 (ISO 8601 without expansion). */
+const inRecordableYears = (v: string) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+};
+
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .refine(inRecordableYears, 'must be a date between the years 0001 and 9999 (UTC)')
+  .meta({ example: '2026-02-04T19:34:32.000Z' });
 export const TimestampOut = z.string().meta({ example: '2026-02-04T19:34:32.000Z' });
 
 export const PageQuery = {
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  // Strict digits only: no exponent (`1e2`), hex (`0x10`), sign or spaces (`" 5"`).
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, 'must be an integer from 1 to 200, in plain digits')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(200))
+    .default(50),
   cursor: z.string().min(1).max(512).optional(),
 };
 

@@ -1,4 +1,5 @@
 import type { Actor, Ctx, Role } from '../domain/actor.js';
+import type { IdempotencyClaim } from './idempotency.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -12,7 +13,9 @@ declare module 'fastify' {
     /** Who acts and which request this is: what every use case receives. */
     ctx: Ctx;
     /** Set while this request owns an Idempotency-Key whose response must be stored. */
-    idempotencyClaim: { caller: string; key: string } | null;
+    idempotencyClaim: IdempotencyClaim | null;
+    /** A failed authentication, thrown once the rate limiter has counted the request. */
+    authError: Error | null;
   }
 }
 

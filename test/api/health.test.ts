@@ -44,9 +44,10 @@ describeDb('health with the database gone', () => {
     expect((await t.api.get('/health/live')).status).toBe(200);
   });
 
-  it('a request that needs the database gets a bare 500 problem: no stack, no SQL, no driver message', async () => {
+  it('a request that needs the database gets a 503 problem with Retry-After: no stack, no SQL, no driver message', async () => {
     const res = await t.api.get('/v1/minerals').set(bearer(t.admin));
-    expectProblem(res, 500, 'internal');
+    expectProblem(res, 503, 'service-unavailable');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(res.text).not.toMatch(/\s{4}at\s|\.(ts|js):\d+/);
     expect(res.text).not.toMatch(/\b(select|from "|minerals"|returning)\b/i);
     expect(res.text).not.toMatch(/closed|ended|pglite|postgres|drizzle|connection/i);

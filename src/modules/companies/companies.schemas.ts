@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { Country, PageQuery, page, Text, TimestampOut } from '../../http/schemas.js';
+import { Country, Name, PageQuery, page, TimestampOut } from '../../http/schemas.js';
 import type { CompanyRow } from './companies.table.js';
 
-export const CompanyCreate = z.strictObject({ name: Text(200), country: Country });
+export const CompanyCreate = z.strictObject({ name: Name(200), country: Country });
 export type CompanyCreate = z.infer<typeof CompanyCreate>;
 
 export const CompanyPatch = z
-  .strictObject({ name: Text(200).optional(), status: z.enum(['active', 'suspended']).optional() })
+  .strictObject({ name: Name(200).optional(), status: z.enum(['active', 'suspended']).optional() })
   .refine((p) => p.name !== undefined || p.status !== undefined, 'name or status is required');
 export type CompanyPatch = z.infer<typeof CompanyPatch>;
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Country, PageQuery, page, Text, TimestampOut } from '../../http/schemas.js';
+import { Country, Name, PageQuery, page, TimestampOut } from '../../http/schemas.js';
 import type { DepotRow } from './depots.table.js';
 
 export const DepotCreate = z.strictObject({
   code: z.string().regex(/^[A-Z0-9_-]{2,32}$/, 'must match ^[A-Z0-9_-]{2,32}$'),
-  name: Text(200),
+  name: Name(200),
   country: Country,
 });
 export type DepotCreate = z.infer<typeof DepotCreate>;

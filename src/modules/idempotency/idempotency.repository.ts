@@ -6,16 +6,28 @@ export interface KeyClaim {
   caller: string;
   key: string;
   fingerprint: string;
+  /** Names this request; only its transaction may complete the key. */
+  owner: string;
   now: Date;
   expiresAt: Date;
-  /** A `running` key older than this was abandoned by a crashed process and may be taken over. */
+  /** A `running` key older than this may be taken over (its owner crashed or lost its database). */
   staleBefore: Date;
 }
+
+export interface StoredResponse {
+  statusCode: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+const thisKey = (caller: string, key: string) =>
+  and(eq(idempotencyKeys.caller, caller), eq(idempotencyKeys.key, key));
 
 /**
  * Claims a key with one statement: inserted (or taken over when expired/abandoned) → true; otherwise
  * the existing row is returned. The primary key makes exactly one of several concurrent claims win,
- * whichever process they come from.
+ * whichever process they come from. Taking over waits for the row lock, so a key whose owner is inside
+ * its transaction is never taken over: the claim sees the outcome of that transaction instead.
  */
 export async function claimKey(db: Db, claim: KeyClaim): Promise<true | IdempotencyKeyRow | undefined> {
   const claimed = await db
@@ -24,6 +36,7 @@ export async function claimKey(db: Db, claim: KeyClaim): Promise<true | Idempote
       caller: claim.caller,
       key: claim.key,
       fingerprint: claim.fingerprint,
+      owner: claim.owner,
       state: 'running',
       createdAt: claim.now,
       expiresAt: claim.expiresAt,
@@ -32,6 +45,7 @@ export async function claimKey(db: Db, claim: KeyClaim): Promise<true | Idempote
       target: [idempotencyKeys.caller, idempotencyKeys.key],
       set: {
         fingerprint: claim.fingerprint,
+        owner: claim.owner,
         state: 'running',
         statusCode: null,
         responseBody: null,
@@ -41,25 +55,42 @@ export async function claimKey(db: Db, claim: KeyClaim): Promise<true | Idempote
       },
       setWhere: or(
         lt(idempotencyKeys.expiresAt, claim.now),
-        and(eq(idempotencyKeys.state, 'running'), lt(idempotencyKeys.createdAt, claim.staleBefore)),
+        and(
+          eq(idempotencyKeys.state, 'running'),
+          lt(idempotencyKeys.createdAt, claim.staleBefore),
+          // A different request body under the same key is a reuse (422), not a takeover.
+          eq(idempotencyKeys.fingerprint, claim.fingerprint),
+        ),
       ),
     })
     .returning({ caller: idempotencyKeys.caller });
   if (claimed.length > 0) return true;
-  const [existing] = await db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.caller, claim.caller), eq(idempotencyKeys.key, claim.key)));
+  const [existing] = await db.select().from(idempotencyKeys).where(thisKey(claim.caller, claim.key));
   return existing;
 }
 
+/**
+ * First statement of the owner's transaction: locks the key and checks it is still this request's
+ * (a takeover after a long stall hands it to the retry). False → someone else owns it now.
+ */
+export async function lockOwnedKey(db: Db, caller: string, key: string, owner: string): Promise<boolean> {
+  const rows = await db
+    .select({ owner: idempotencyKeys.owner })
+    .from(idempotencyKeys)
+    .where(and(thisKey(caller, key), eq(idempotencyKeys.owner, owner), eq(idempotencyKeys.state, 'running')))
+    .for('update');
+  return rows.length > 0;
+}
+
+/** Stores the response of a running key this request owns; false when it does not own it (any more). */
 export async function completeKey(
   db: Db,
   caller: string,
   key: string,
-  response: { statusCode: number; body: string; headers: Record<string, string> },
-): Promise<void> {
-  await db
+  owner: string,
+  response: StoredResponse,
+): Promise<boolean> {
+  const rows = await db
     .update(idempotencyKeys)
     .set({
       state: 'completed',
@@ -67,19 +98,15 @@ export async function completeKey(
       responseBody: response.body,
       responseHeaders: response.headers,
     })
-    .where(and(eq(idempotencyKeys.caller, caller), eq(idempotencyKeys.key, key)));
+    .where(and(thisKey(caller, key), eq(idempotencyKeys.owner, owner), eq(idempotencyKeys.state, 'running')))
+    .returning({ key: idempotencyKeys.key });
+  return rows.length > 0;
 }
 
-export async function releaseKey(db: Db, caller: string, key: string): Promise<void> {
+export async function releaseKey(db: Db, caller: string, key: string, owner: string): Promise<void> {
   await db
     .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.caller, caller),
-        eq(idempotencyKeys.key, key),
-        eq(idempotencyKeys.state, 'running'),
-      ),
-    );
+    .where(and(thisKey(caller, key), eq(idempotencyKeys.owner, owner), eq(idempotencyKeys.state, 'running')));
 }
 
 export async function purgeExpiredKeys(db: Db, now: Date): Promise<number> {

@@ -1,17 +1,39 @@
 import type { Db } from '../../db/types.js';
 import type { Clock } from '../../domain/clock.js';
 import { DomainError } from '../../domain/errors.js';
-import { claimKey, completeKey, purgeExpiredKeys, releaseKey } from './idempotency.repository.js';
+import {
+  claimKey,
+  completeKey,
+  lockOwnedKey,
+  purgeExpiredKeys,
+  releaseKey,
+  type StoredResponse,
+} from './idempotency.repository.js';
 
-const ABANDONED_AFTER_MS = 5 * 60 * 1000;
+export type { StoredResponse } from './idempotency.repository.js';
 
-export interface StoredResponse {
-  statusCode: number;
-  body: string;
-  headers: Record<string, string>;
+/**
+ * A `running` key older than this may be taken over by a retry. Safe at any value: only the owner's
+ * own transaction can complete a key (and it locks the key first), so a slow original whose key was
+ * taken over rolls back instead of producing a second effect. Short, so a retry after a crash or an
+ * outage runs again within seconds instead of answering 409 for minutes.
+ */
+export const ABANDONED_AFTER_MS = 15_000;
+
+export interface KeyRef {
+  /** The scope: a digest of the caller's whole identity. */
+  caller: string;
+  key: string;
+  owner: string;
 }
 
 export type IdempotencyService = ReturnType<typeof createIdempotencyService>;
+
+const inProgress = () =>
+  new DomainError(
+    'idempotency-key-in-progress',
+    'A request with this Idempotency-Key is still running; retry later.',
+  );
 
 export function createIdempotencyService(deps: { db: Db; clock: Clock; ttlHours: number }) {
   const { db, clock } = deps;
@@ -21,12 +43,11 @@ export function createIdempotencyService(deps: { db: Db; clock: Clock; ttlHours:
      * stored response to replay. Rule: same key + different request → 422; same key while the first
      * is running → 409.
      */
-    async begin(caller: string, key: string, fingerprint: string): Promise<StoredResponse | null> {
+    async begin(ref: KeyRef, fingerprint: string): Promise<StoredResponse | null> {
       const now = clock.now();
       for (let attempt = 0; attempt < 3; attempt++) {
         const result = await claimKey(db, {
-          caller,
-          key,
+          ...ref,
           fingerprint,
           now,
           expiresAt: new Date(now.getTime() + deps.ttlHours * 3_600_000),
@@ -41,10 +62,7 @@ export function createIdempotencyService(deps: { db: Db; clock: Clock; ttlHours:
           );
         }
         if (result.state === 'running' || result.statusCode === null || result.responseBody === null) {
-          throw new DomainError(
-            'idempotency-key-in-progress',
-            'A request with this Idempotency-Key is still running; retry later.',
-          );
+          throw inProgress();
         }
         return {
           statusCode: result.statusCode,
@@ -54,10 +72,16 @@ export function createIdempotencyService(deps: { db: Db; clock: Clock; ttlHours:
       }
       throw new DomainError('idempotency-key-in-progress', 'This Idempotency-Key is contended; retry later.');
     },
-    complete: (caller: string, key: string, response: StoredResponse) =>
-      completeKey(db, caller, key, response),
+    /** In the use case's transaction, first: lock the key; 409 if a retry has taken it over. */
+    async lockInTransaction(tx: Db, ref: KeyRef): Promise<void> {
+      if (!(await lockOwnedKey(tx, ref.caller, ref.key, ref.owner))) throw inProgress();
+    },
+    /** Stores the response, in the use case's transaction (`tx`) or on its own after a refusal (`db`). */
+    async complete(ref: KeyRef, response: StoredResponse, tx: Db = db): Promise<void> {
+      if (!(await completeKey(tx, ref.caller, ref.key, ref.owner, response))) throw inProgress();
+    },
     /** Forgets a key whose request was not completed (rejected or failed), so a retry may reuse it. */
-    release: (caller: string, key: string) => releaseKey(db, caller, key),
+    release: (ref: KeyRef) => releaseKey(db, ref.caller, ref.key, ref.owner),
     purgeExpired: () => purgeExpiredKeys(db, clock.now()),
   };
 }

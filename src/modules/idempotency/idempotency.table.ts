@@ -1,13 +1,18 @@
 import { index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { instant } from '../../db/columns.js';
 
-/** Idempotency keys, scoped to the caller (token `sub`), shared by every API process. */
+/**
+ * Idempotency keys, shared by every API process. `caller` is the scope: a digest of the whole token
+ * identity (issuer, subject, role, company). `owner` names the request currently running the key;
+ * only that request's transaction may complete it.
+ */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
     caller: text('caller').notNull(),
     key: text('key').notNull(),
     fingerprint: text('fingerprint').notNull(),
+    owner: text('owner'),
     state: text('state', { enum: ['running', 'completed'] }).notNull(),
     statusCode: integer('status_code'),
     responseBody: text('response_body'),

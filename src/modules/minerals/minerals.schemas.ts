@@ -3,24 +3,24 @@ import { normalize } from '../../domain/decimal.js';
 import {
   DecimalOut,
   MineralCode,
+  Name,
   NonNegativeQuantity,
   PageQuery,
   page,
-  Text,
   TimestampOut,
 } from '../../http/schemas.js';
 import type { MineralRow } from './minerals.table.js';
 
 export const MineralCreate = z.strictObject({
   code: MineralCode,
-  name: Text(200),
+  name: Name(200),
   unit: z.enum(['kg', 't']),
   minimumReserve: NonNegativeQuantity.default('0'),
 });
 export type MineralCreate = z.infer<typeof MineralCreate>;
 
 export const MineralPatch = z
-  .strictObject({ name: Text(200).optional(), minimumReserve: NonNegativeQuantity.optional() })
+  .strictObject({ name: Name(200).optional(), minimumReserve: NonNegativeQuantity.optional() })
   .refine(
     (p) => p.name !== undefined || p.minimumReserve !== undefined,
     'name or minimumReserve is required',
