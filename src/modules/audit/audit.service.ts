@@ -1,6 +1,6 @@
 import type { LineExport, RowExport } from '../../http/export.js';
 import type { Deps } from '../../services.js';
-import type { AuditEvent, ChainReport } from './audit.chain.js';
+import { type AuditEvent, type ChainReport, ChainVerifier } from './audit.chain.js';
 import {
   checkChainStretch,
   eventLinesInSeqOrder,
@@ -23,23 +23,6 @@ const VERIFY_STRETCH = 10_000;
 
 /** Verification statements in flight at once: the database's hashing spreads over this many cores. */
 const VERIFY_PARALLEL = 2;
-
-/** What verification has found so far, stretch by stretch in seq order. */
-class ChainTally {
-  checked = 0;
-  last: { seq: number; hash: string } | null = null;
-  firstInvalid: number | null = null;
-
-  add(stretch: StretchCheck): void {
-    this.checked += stretch.checked;
-    this.last = stretch.last ?? this.last;
-    if (stretch.firstUnlinked !== null) this.invalidAt(stretch.firstUnlinked);
-  }
-
-  invalidAt(seq: number): void {
-    if (this.firstInvalid === null || seq < this.firstInvalid) this.firstInvalid = seq;
-  }
-}
 
 export function createAuditService({ db, streamRows, streamLines }: Deps) {
   /**
@@ -95,25 +78,25 @@ export function createAuditService({ db, streamRows, streamLines }: Deps) {
      * the database (`checkChainStretch`), so memory stays constant and PGlite's one connection is free
      * between stretches. An event whose stored hash does not match its stored text is recomputed here
      * from its parsed values before it counts as broken: its text may be valid JSON but not canonical
-     * (rows from before migration 0002, or an edit behind the triggers that changed no value), and
-     * `chainHash` is the contract's definition.
+     * (an edit behind the triggers that changed no value, e.g. a rewrite as `jsonb`), and `chainHash` is
+     * the contract's definition. `ChainVerifier` decides what the findings mean, as it does offline.
      */
     async verify(): Promise<ChainReport> {
       // The head is read first and the check capped at it, so events appended meanwhile are not
       // mistaken for a tampered tail.
       const head = await readHead(db);
-      const tally = new ChainTally();
+      const chain = new ChainVerifier({ fromGenesis: true });
       const take = async (stretch: StretchCheck) => {
-        tally.add(stretch);
         // Only a seq below the first break found so far can change the answer.
-        const suspects = stretch.unhashed.filter(
-          (seq) => tally.firstInvalid === null || seq < tally.firstInvalid,
-        );
+        let firstInvalid = stretch.firstUnlinked;
+        const known = chain.report().firstInvalidSeq ?? firstInvalid;
+        const suspects = stretch.unhashed.filter((seq) => known === null || seq < known);
         if (suspects.length > 0) {
           const recomputed = await recomputeHashes(db, suspects);
           const broken = suspects.find((seq) => recomputed.get(seq)?.actual !== recomputed.get(seq)?.stored);
-          if (broken !== undefined) tally.invalidAt(broken);
+          if (broken !== undefined && (firstInvalid === null || broken < firstInvalid)) firstInvalid = broken;
         }
+        chain.pushChecked({ checked: stretch.checked, last: stretch.last, firstInvalid });
       };
       // A few stretches in flight, taken in order: on PostgreSQL each runs on its own connection and
       // core; PGlite runs them one after the other anyway.
@@ -128,22 +111,13 @@ export function createAuditService({ db, streamRows, streamLines }: Deps) {
         if (inFlight.length >= VERIFY_PARALLEL) await take(await inFlight.shift()!);
       }
       for (const check of inFlight) await take(await check);
-      const { last } = tally;
-      const lastSeq = last?.seq ?? 0;
-      if (lastSeq < head.seq) tally.invalidAt(lastSeq + 1);
-      else if (last !== null && last.hash !== head.hash) tally.invalidAt(lastSeq);
+      chain.endAt(head);
       // Stored seq first, head second: a legitimate event visible to the first read was committed with
       // its head advance, so only an event that bypassed the head can lie beyond it.
       const storedSeq = await lastEventSeq(db);
       const headNow = await readHead(db);
-      if (storedSeq > headNow.seq) tally.invalidAt(headNow.seq + 1);
-      return {
-        valid: tally.firstInvalid === null,
-        eventsChecked: tally.checked,
-        headSeq: last?.seq ?? null,
-        headHash: last?.hash ?? null,
-        firstInvalidSeq: tally.firstInvalid,
-      };
+      if (storedSeq > headNow.seq) chain.invalidAt(headNow.seq + 1);
+      return chain.report();
     },
   };
 }
