@@ -49,7 +49,7 @@ export async function verifyNdjsonExport(
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       throw new MalformedExportError(lineNo, `not an audit event (${where}${issue?.message ?? 'invalid'})`);
     }
-    // A line without `data` still counts as an event: its hash will not match (a broken chain).
+    // The schema requires `data`; zod only types an `unknown` property as optional.
     const event = { ...parsed.data, data: parsed.data.data };
     firstSeq ??= event.seq;
     verifier.push(event, chainHash(event.prevHash, event));
