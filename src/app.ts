@@ -70,8 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const services = createServices({
     db: database.db,
-    streamRows: database.streamRows,
-    streamLines: database.streamLines,
+    exporter: database.exporter,
     clock,
     config,
   });

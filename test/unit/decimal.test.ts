@@ -4,7 +4,7 @@ import { Decimal, dec, max, min, normalize, sum, toMoney, ZERO } from '../../src
 describe('the decimal module', () => {
   it('keeps 50 significant digits', () => {
     expect(dec('956686333.345').times('46097.8571').toFixed()).toBe('44101189884060.7749995');
-    expect(dec(1).dividedBy(3).toFixed()).toBe(`0.${'3'.repeat(50)}`);
+    expect(dec('1').dividedBy(3).toFixed()).toBe(`0.${'3'.repeat(50)}`);
   });
   it('rounds half-even at its precision limit', () => {
     // 51 significant digits, ending in a 5: rounded to 50, half-even keeps the even neighbour.

@@ -1,6 +1,6 @@
 import { type AnyColumn, and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import type { RenderedLine, SeqQuery } from '../../db/export.js';
 import { columnPlaceholders, statement } from '../../db/statement.js';
-import type { DriverRow, SeqQuery } from '../../db/stream.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
 import {
@@ -229,7 +229,7 @@ export function eventsInSeqOrder(range: { fromSeq: number; toSeq: number }): Seq
              actor, action, entity_type, entity_id, data, request_id, prev_hash, hash
       from ${auditEvents}
       ${seqRange(range, afterSeq, limit)}`,
-    map: (row: DriverRow) =>
+    map: (row) =>
       toAuditEvent({
         seq: Number(row.seq),
         occurredAt: new Date(Number(row.occurred_at_ms)),
@@ -245,19 +245,13 @@ export function eventsInSeqOrder(range: { fromSeq: number; toSeq: number }): Seq
   };
 }
 
-/** An event already rendered as its NDJSON line by the database. */
-export interface RenderedEvent {
-  seq: number;
-  line: string;
-}
-
 /**
  * The same events as `eventsInSeqOrder`, rendered to JSON text by PostgreSQL itself: the export then
  * neither parses `actor`/`data` into objects nor serializes them again, which was most of its cost. A
  * line is the canonical body plus `prevHash` and `hash`: same fields and values as the list endpoint's
  * object (key order aside), so an auditor's verifier reads it like any other.
  */
-export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }): SeqQuery<RenderedEvent> {
+export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }): SeqQuery<RenderedLine> {
   return {
     sql: (afterSeq, limit) => sql`
       select ${auditEvents.seq} as seq,
@@ -265,7 +259,7 @@ export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }):
                || '","hash":"' || ${auditEvents.hash} || '"}' as line
       from ${auditEvents}
       ${seqRange(range, afterSeq, limit)}`,
-    map: (row: DriverRow) => ({ seq: Number(row.seq), line: String(row.line) }),
+    map: (row) => ({ seq: Number(row.seq), line: String(row.line) }),
   };
 }
 
@@ -316,8 +310,10 @@ export async function checkChainStretch(
            (min(least(seq, expected_seq)) filter (where seq <> expected_seq or not linked))::text as first_unlinked,
            coalesce((array_agg(seq order by seq) filter (where not hashed))::text, '{}') as unhashed
     from chain`);
-  const rows = Array.isArray(result) ? result : (result as unknown as { rows: DriverRow[] }).rows;
-  const row = rows[0] as DriverRow;
+  const rows = Array.isArray(result)
+    ? result
+    : (result as unknown as { rows: Record<string, unknown>[] }).rows;
+  const row = rows[0] as Record<string, unknown>;
   const lastSeq = row.last_seq === null ? null : Number(row.last_seq);
   const unhashed = String(row.unhashed);
   return {

@@ -1,5 +1,5 @@
-import type { LineExport, RowExport } from '../../http/export.js';
-import type { Deps } from '../../services.js';
+import type { Download } from '../../db/export.js';
+import type { Deps } from '../../deps.js';
 import { type AuditEvent, type ChainReport, ChainVerifier } from './audit.chain.js';
 import {
   checkChainStretch,
@@ -11,12 +11,7 @@ import {
   recomputeHashes,
   type StretchCheck,
 } from './audit.repository.js';
-import type { AuditExportQuery, AuditListQuery } from './audit.schemas.js';
-
-export type AuditService = ReturnType<typeof createAuditService>;
-
-/** Rows per database round trip when streaming: big enough to amortise it, small enough to hold. */
-const STREAM_BATCH = 1000;
+import { AUDIT_CSV_COLUMNS, type AuditExportQuery, type AuditListQuery } from './audit.schemas.js';
 
 /** Events per verification statement: a few tens of milliseconds of database work each. */
 const VERIFY_STRETCH = 10_000;
@@ -24,7 +19,7 @@ const VERIFY_STRETCH = 10_000;
 /** Verification statements in flight at once: the database's hashing spreads over this many cores. */
 const VERIFY_PARALLEL = 2;
 
-export function createAuditService({ db, streamRows, streamLines }: Deps) {
+export function createAuditService({ db, exporter }: Deps) {
   /**
    * Events `fromSeq..toSeq` for download, capped at the chain head as it stands now: appenders hold the
    * head's row lock until they commit, so every event up to the head is committed, the file is a
@@ -57,16 +52,15 @@ export function createAuditService({ db, streamRows, streamLines }: Deps) {
       return { data, nextCursor: hasMore ? String(data[data.length - 1]!.seq) : null };
     },
 
-    /** Events for download as objects (CSV), streamed in seq order. */
-    async exportEvents(query: AuditExportQuery): Promise<RowExport<AuditEvent>> {
+    /**
+     * Events for download, in seq order: NDJSON lines the database renders (the fast path; a line is
+     * the canonical body plus the hashes), or CSV from the same events as the list returns them.
+     */
+    async exportEvents(query: AuditExportQuery): Promise<Download> {
       const range = await exportRange(query);
-      return { name: range.name, batches: streamRows(eventsInSeqOrder(range), STREAM_BATCH) };
-    },
-
-    /** The same range as `exportEvents`, as NDJSON lines the database renders (the fast path). */
-    async exportEventLines(query: AuditExportQuery): Promise<LineExport> {
-      const range = await exportRange(query);
-      return { name: range.name, chunks: streamLines(eventLinesInSeqOrder, range) };
+      return query.format === 'ndjson'
+        ? exporter.lines(range.name, eventLinesInSeqOrder(range))
+        : exporter.rows(range.name, 'csv', eventsInSeqOrder(range), AUDIT_CSV_COLUMNS);
     },
 
     /**
