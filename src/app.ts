@@ -6,8 +6,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import type { Clock } from './domain/clock.js';
-import { DomainError } from './domain/errors.js';
-import { bearerToken, createTokenVerifier } from './http/auth.js';
+import { bearerToken, checkRole, createTokenVerifier, requestContext } from './http/auth.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
 import { registerIdempotency } from './http/idempotency.js';
@@ -82,21 +81,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Platform: request id, authentication and roles, rate limit, idempotency, errors.
   const verify = createTokenVerifier(config.auth, options.jwtSecret);
-  app.decorateRequest('actor', null as never);
-  app.decorateRequest('ctx', null as never);
+  app.decorateRequest('actor', null);
+  app.decorateRequest('ctx', {
+    getter() {
+      return requestContext(this);
+    },
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const routeConfig = request.routeOptions.config;
     if (routeConfig.public || request.is404) return;
     const actor = await verify(bearerToken(request.headers.authorization));
     request.actor = actor;
-    request.ctx = { actor, requestId: request.id };
-    if (routeConfig.roles && !routeConfig.roles.includes(actor.role)) {
-      throw new DomainError(
-        'forbidden',
-        `The ${actor.role} role may not ${request.method} ${request.routeOptions.url}.`,
-      );
-    }
+    checkRole(request, actor);
   });
   if (config.rateLimitMax > 0) {
     await app.register(rateLimit, {

@@ -28,7 +28,7 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
     const fingerprint = createHash('sha256')
       .update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null)}`)
       .digest('hex');
-    const caller = request.actor.sub;
+    const caller = request.ctx.actor.sub;
     const stored = await idempotency.begin(caller, key, fingerprint);
     if (stored) {
       return reply

@@ -23,8 +23,6 @@ const PROBLEMS: Record<ProblemKind, { status: number; title: string }> = {
   internal: { status: 500, title: 'Internal server error' },
 };
 
-export const statusOf = (kind: ProblemKind): number => PROBLEMS[kind].status;
-
 /** Sends an RFC 9457 problem. The only place a problem body is shaped. */
 export function sendProblem(
   request: FastifyRequest,

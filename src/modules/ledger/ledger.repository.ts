@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { RenderedLine, SeqQuery } from '../../db/export.js';
+import type { SeqQuery } from '../../db/export.js';
 import type { Db } from '../../db/types.js';
 import { normalize } from '../../domain/decimal.js';
 import { stockMovements } from '../lots/lots.table.js';
