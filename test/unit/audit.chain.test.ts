@@ -14,11 +14,27 @@ import {
 } from '../../src/modules/audit/audit.chain.js';
 import { MalformedExportError, verifyNdjsonExport } from '../../src/modules/audit/audit.offline.js';
 
+const contractHash = (prevHash: string, body: AuditEventBody) =>
+  createHash('sha256')
+    .update(`${prevHash}\n${canonicalize(body)}`, 'utf8')
+    .digest('hex');
+
+/** Rehashes events from `from` (an index) on, as a forger who rewrites the rest of the chain would. */
+function rehash(events: AuditEvent[], from: number, keepPrevHashAt?: number): AuditEvent[] {
+  const out = events.map((e) => ({ ...e }));
+  for (let i = from; i < out.length; i++) {
+    const { prevHash: _p, hash: _h, ...body } = out[i]!;
+    const prevHash = i === keepPrevHashAt ? out[i]!.prevHash : i === 0 ? GENESIS_HASH : out[i - 1]!.hash;
+    out[i] = { ...body, prevHash, hash: contractHash(prevHash, body) };
+  }
+  return out;
+}
+
 /** A valid chain of `n` events, hashed with the contract's formula written out here. */
-function chain(n: number): AuditEvent[] {
+function chain(n: number, seqs?: number[]): AuditEvent[] {
   const events: AuditEvent[] = [];
   let prevHash = GENESIS_HASH;
-  for (let seq = 1; seq <= n; seq++) {
+  for (const seq of seqs ?? Array.from({ length: n }, (_, i) => i + 1)) {
     const body: AuditEventBody = {
       seq,
       occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
@@ -111,6 +127,19 @@ describe('ChainVerifier', () => {
     const swapped = [events[0]!, events[1]!, events[3]!, events[2]!, events[4]!];
     expect(verify(swapped).report().firstInvalidSeq).toBe(3);
   });
+  it('finds a gap in seq even when every hash and link was recomputed around it', () => {
+    const gapped = chain(4, [1, 2, 4, 5]);
+    expect(verify(gapped).report().firstInvalidSeq).toBe(3);
+  });
+  it('finds a forged prevHash even when the event was rehashed over it', () => {
+    const events = chain(5);
+    events[3] = { ...events[3]!, prevHash: 'e'.repeat(64) };
+    const forged = rehash(events, 3, 3);
+    expect(chainHash(forged[3]!.prevHash, forged[3]!)).toBe(forged[3]!.hash);
+    expect(verify(forged).report().firstInvalidSeq).toBe(4);
+    const first = rehash([{ ...events[0]!, prevHash: 'a'.repeat(64) }, ...events.slice(1)], 0, 0);
+    expect(verify(first).report().firstInvalidSeq).toBe(1);
+  });
   it('anchors a slice on its first prevHash unless it must start at genesis', () => {
     const slice = chain(8).slice(3);
     expect(verify(slice).report()).toMatchObject({ valid: true, eventsChecked: 5, headSeq: 8 });
@@ -131,6 +160,7 @@ describe('ChainVerifier', () => {
     expect(at(events.slice(0, 2))).toBe(3); // a cut tail
     expect(at([])).toBe(1);
     expect(at(events, { seq: 3, hash: events[2]!.hash })).toBe(4); // an event beyond the head
+    expect(at(events, { seq: 2, hash: events[1]!.hash })).toBe(3); // two beyond: the break is after the head
     expect(at(events, { seq: 4, hash: 'b'.repeat(64) })).toBe(4); // a rewritten last event
     const empty = new ChainVerifier({ fromGenesis: true });
     empty.endAt({ seq: 0, hash: GENESIS_HASH });
@@ -143,6 +173,7 @@ describe('ChainVerifier', () => {
     for (const e of events.slice(3)) v.push(e, chainHash(e.prevHash, e));
     expect(v.report()).toMatchObject({ valid: true, eventsChecked: 6, headSeq: 6 });
     v.pushChecked({ checked: 2, last: null, firstInvalid: 9 });
+    v.pushChecked({ checked: 0, last: null, firstInvalid: null }); // a clean stretch heals nothing
     v.invalidAt(11);
     expect(v.report()).toMatchObject({ valid: false, eventsChecked: 8, headSeq: 6, firstInvalidSeq: 9 });
     v.invalidAt(7);

@@ -30,6 +30,8 @@ describe('the decimal module', () => {
     expect(normalize('10.500')).toBe('10.5');
     expect(normalize('0.000')).toBe('0');
     expect(normalize('-0.000')).toBe('0');
+    expect(normalize(dec('-1').times(0))).toBe('0');
+    expect(normalize(dec('-0.0001').toDecimalPlaces(2))).toBe('0');
     expect(normalize('-1.50')).toBe('-1.5');
     expect(normalize('1e3')).toBe('1000');
     expect(normalize(dec('0.1').plus('0.2'))).toBe('0.3');

@@ -151,6 +151,9 @@ describe('amounts, dates and transitions', () => {
     expect(nextStatus('pending', 'fulfil')).toBeNull();
     expect(nextStatus('approved', 'fulfil')).toBe('fulfilled');
     expect(nextStatus('pending', 'reject')).toBe('rejected');
+    // Only cancel is narrower for a company; the table alone decides every other transition.
+    expect(nextStatus('approved', 'fulfil', true)).toBe('fulfilled');
+    expect(nextStatus('pending', 'approve', true)).toBe('approved');
   });
   it('holds pending and approved draws only', () => {
     expect([...HOLDING].sort()).toEqual(['approved', 'pending']);
