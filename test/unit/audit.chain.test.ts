@@ -54,7 +54,7 @@ function chain(n: number, seqs?: number[]): AuditEvent[] {
   return events;
 }
 
-function verify(events: AuditEvent[], options: { fromGenesis?: boolean } = {}) {
+function verify(events: AuditEvent[], options: ConstructorParameters<typeof ChainVerifier>[0] = {}) {
   const verifier = new ChainVerifier(options);
   for (const event of events) verifier.push(event, chainHash(event.prevHash, event));
   return verifier;
@@ -151,20 +151,21 @@ describe('ChainVerifier', () => {
   it('holds the chain against a recorded head', () => {
     const events = chain(4);
     const head = { seq: 4, hash: events[3]!.hash };
-    const at = (list: AuditEvent[], h = head) => {
-      const v = verify(list, { fromGenesis: true });
-      v.endAt(h);
-      return v.report().firstInvalidSeq;
-    };
+    const at = (list: AuditEvent[], h = head) =>
+      verify(list, { fromGenesis: true, head: h }).report().firstInvalidSeq;
     expect(at(events)).toBeNull();
     expect(at(events.slice(0, 2))).toBe(3); // a cut tail
     expect(at([])).toBe(1);
     expect(at(events, { seq: 3, hash: events[2]!.hash })).toBe(4); // an event beyond the head
     expect(at(events, { seq: 2, hash: events[1]!.hash })).toBe(3); // two beyond: the break is after the head
     expect(at(events, { seq: 4, hash: 'b'.repeat(64) })).toBe(4); // a rewritten last event
-    const empty = new ChainVerifier({ fromGenesis: true });
-    empty.endAt({ seq: 0, hash: GENESIS_HASH });
-    expect(empty.report().valid).toBe(true);
+    // An event beyond the head and a different event at the head's seq: the break is at the head.
+    expect(at(events, { seq: 3, hash: 'c'.repeat(64) })).toBe(3);
+    expect(at(chain(4, [1, 2, 4, 5]), { seq: 3, hash: events[2]!.hash })).toBe(3); // no event at the head
+    expect(
+      new ChainVerifier({ fromGenesis: true, head: { seq: 0, hash: GENESIS_HASH } }).report().valid,
+    ).toBe(true);
+    expect(at(events, { seq: 0, hash: GENESIS_HASH })).toBe(1); // events where the log should be empty
   });
   it('combines stretches checked elsewhere with the same rule', () => {
     const events = chain(6);

@@ -123,8 +123,9 @@ export interface CheckedStretch {
  * there (a deleted event breaks the chain at its own seq). A chain that starts after seq 1 (a partial
  * export) is anchored on its first `prevHash`, which cannot be checked without the earlier events —
  * unless `fromGenesis` says the chain is the whole log, where a missing first event is a break at 1.
- * `endAt` holds the chain against a recorded head (the database's `audit_head`, or a hash an auditor
- * wrote down): a chain must end exactly there.
+ * With `head` (the database's `audit_head`, or a head an auditor recorded), the chain must end exactly
+ * there: events missing after the last one break it right after the last one, the event at the head's
+ * seq must carry the head's hash, and events beyond the head break it right after the head.
  *
  * test/api/audit-chain-equivalence.test.ts holds the live verification (SQL stretches plus this class)
  * equal to the offline one (this class alone) on random chains with random tampering.
@@ -135,12 +136,16 @@ export class ChainVerifier {
   private checked = 0;
   private firstInvalid: number | null = null;
   private last: { seq: number; hash: string } | null = null;
+  private readonly head: { seq: number; hash: string } | null;
+  /** The hash of the event at the head's seq, once seen. */
+  private hashAtHead: string | null = null;
 
-  constructor(options: { fromGenesis?: boolean } = {}) {
+  constructor(options: { fromGenesis?: boolean; head?: { seq: number; hash: string } } = {}) {
     if (options.fromGenesis) {
       this.expectedSeq = 1;
       this.expectedPrevHash = GENESIS_HASH;
     }
+    this.head = options.head ?? null;
   }
 
   /** One event, with the hash the caller recomputed from its body (`chainHash`). */
@@ -170,29 +175,29 @@ export class ChainVerifier {
     if (this.firstInvalid === null || seq < this.firstInvalid) this.firstInvalid = seq;
   }
 
-  /**
-   * The chain must end at `head`: events missing after the last one break it right after the last one,
-   * events beyond the head break it right after the head, and a last event whose hash is not the head's
-   * breaks it there.
-   */
-  endAt(head: { seq: number; hash: string }): void {
-    const lastSeq = this.last?.seq ?? 0;
-    if (lastSeq < head.seq) this.invalidAt(lastSeq + 1);
-    else if (lastSeq > head.seq) this.invalidAt(head.seq + 1);
-    else if (this.last !== null && this.last.hash !== head.hash) this.invalidAt(lastSeq);
-  }
-
   report(): ChainReport {
+    const breaks = [this.firstInvalid, this.headBreak()].filter((seq): seq is number => seq !== null);
     return {
-      valid: this.firstInvalid === null,
+      valid: breaks.length === 0,
       eventsChecked: this.checked,
       headSeq: this.last?.seq ?? null,
       headHash: this.last?.hash ?? null,
-      firstInvalidSeq: this.firstInvalid,
+      firstInvalidSeq: breaks.length === 0 ? null : Math.min(...breaks),
     };
   }
 
+  /** Where the chain fails to end at `head`, if it does. */
+  private headBreak(): number | null {
+    if (this.head === null) return null;
+    const lastSeq = this.last?.seq ?? 0;
+    if (lastSeq < this.head.seq) return lastSeq + 1;
+    if (this.head.seq > 0 && this.hashAtHead !== this.head.hash) return this.head.seq;
+    if (lastSeq > this.head.seq) return this.head.seq + 1;
+    return null;
+  }
+
   private follow(event: { seq: number; hash: string }): void {
+    if (event.seq === this.head?.seq) this.hashAtHead = event.hash;
     this.expectedSeq = event.seq + 1;
     this.expectedPrevHash = event.hash;
     this.last = event;

@@ -24,13 +24,13 @@ export interface ExportReport extends ChainReport {
  * `ChainVerifier` as the live endpoint, so "valid" means the same thing on- and offline. Blank lines
  * are skipped; a line that is not JSON or not shaped like an event throws `MalformedExportError`.
  * With `head` (a head recorded earlier, or the database's), the chain must also end exactly there
- * (`ChainVerifier.endAt`); with `fromGenesis`, the file must be the whole log from seq 1.
+ * (see `ChainVerifier`); with `fromGenesis`, the file must be the whole log from seq 1.
  */
 export async function verifyNdjsonExport(
   input: Readable,
   options: { head?: { seq: number; hash: string }; fromGenesis?: boolean } = {},
 ): Promise<ExportReport> {
-  const verifier = new ChainVerifier({ fromGenesis: options.fromGenesis });
+  const verifier = new ChainVerifier(options);
   let firstSeq: number | null = null;
   let lineNo = 0;
   for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
@@ -54,6 +54,5 @@ export async function verifyNdjsonExport(
     firstSeq ??= event.seq;
     verifier.push(event, chainHash(event.prevHash, event));
   }
-  if (options.head) verifier.endAt(options.head);
   return { ...verifier.report(), firstSeq };
 }

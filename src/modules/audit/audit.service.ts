@@ -79,17 +79,19 @@ export function createAuditService({ db, exporter }: Deps) {
       // The head is read first and the check capped at it, so events appended meanwhile are not
       // mistaken for a tampered tail.
       const head = await readHead(db);
-      const chain = new ChainVerifier({ fromGenesis: true });
+      const chain = new ChainVerifier({ fromGenesis: true, head });
+      // The first break the stretches showed so far: only a seq below it can change the answer.
+      let known: number | null = null;
       const take = async (stretch: StretchCheck) => {
-        // Only a seq below the first break found so far can change the answer.
         let firstInvalid = stretch.firstUnlinked;
-        const known = chain.report().firstInvalidSeq ?? firstInvalid;
-        const suspects = stretch.unhashed.filter((seq) => known === null || seq < known);
+        const below = known ?? firstInvalid;
+        const suspects = stretch.unhashed.filter((seq) => below === null || seq < below);
         if (suspects.length > 0) {
           const recomputed = await recomputeHashes(db, suspects);
           const broken = suspects.find((seq) => recomputed.get(seq)?.actual !== recomputed.get(seq)?.stored);
           if (broken !== undefined && (firstInvalid === null || broken < firstInvalid)) firstInvalid = broken;
         }
+        if (firstInvalid !== null && (known === null || firstInvalid < known)) known = firstInvalid;
         chain.pushChecked({ checked: stretch.checked, last: stretch.last, firstInvalid });
       };
       // A few stretches in flight, taken in order: on PostgreSQL each runs on its own connection and
@@ -105,7 +107,6 @@ export function createAuditService({ db, exporter }: Deps) {
         if (inFlight.length >= VERIFY_PARALLEL) await take(await inFlight.shift()!);
       }
       for (const check of inFlight) await take(await check);
-      chain.endAt(head);
       // Stored seq first, head second: a legitimate event visible to the first read was committed with
       // its head advance, so only an event that bypassed the head can lie beyond it.
       const storedSeq = await lastEventSeq(db);
