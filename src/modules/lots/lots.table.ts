@@ -82,4 +82,3 @@ export const stockMovements = pgTable(
     check('stock_movements_balance_check', sql`${t.balanceAfter} >= 0`),
   ],
 );
-export type StockMovementRow = typeof stockMovements.$inferSelect;
