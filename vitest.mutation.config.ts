@@ -9,5 +9,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     env: { TEST_DB: 'pglite' },
+    // Instrumented code on a busy machine: the property tests need more than the default 5 s.
+    testTimeout: 60_000,
   },
 });
