@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   // 2. A company that holds an active agreement for the mineral, and a token for it.
   const agreements = must(
     'agreements',
-    await admin.GET('/v1/agreements', { params: { query: { mineral: mineralCode, limit: 200 } } }),
+    await admin.GET('/v1/agreements', { params: { query: { mineral: mineralCode, limit: '200' } } }),
   );
   const agreement = agreements.data.find((a) => a.status === 'active');
   if (!agreement) throw new Error(`no company has an active agreement for ${mineralCode}`);
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   );
 
   // 5. The replenishment arrives at a depot and becomes a new lot.
-  const depots = must('depots', await admin.GET('/v1/depots', { params: { query: { limit: 1 } } }));
+  const depots = must('depots', await admin.GET('/v1/depots', { params: { query: { limit: '1' } } }));
   const depot = depots.data[0];
   if (!depot) throw new Error('no depot to deliver to');
   const delivered = must(

@@ -10,8 +10,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import type { Clock } from './domain/clock.js';
-import { DomainError } from './domain/errors.js';
-import { bearerToken, createTokenVerifier } from './http/auth.js';
+import { bearerToken, checkRole, createTokenVerifier, requestContext } from './http/auth.js';
 import {
   clientErrorHandler,
   frameworkErrors,
@@ -90,8 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const services = createServices({
     db: database.db,
-    streamRows: database.streamRows,
-    streamLines: database.streamLines,
+    exporter: database.exporter,
     clock,
     config,
   });
@@ -133,8 +131,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const verify = createTokenVerifier(config.auth, options.jwtSecret);
-  app.decorateRequest('actor', null as never);
-  app.decorateRequest('ctx', null as never);
+  app.decorateRequest('actor', null);
+  app.decorateRequest('ctx', {
+    getter() {
+      return requestContext(this);
+    },
+  });
   app.decorateRequest('authError', null);
   // Authentication first, but its refusal waits until the rate limiter has counted the request by
   // address: callers without a valid token are limited too.
@@ -144,7 +146,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     try {
       const actor = await verify(bearerToken(request.headers.authorization));
       request.actor = actor;
-      request.ctx = { actor, requestId: request.id };
     } catch (error) {
       request.authError = error as Error;
     }
@@ -170,13 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (request.authError) throw request.authError;
     const routeConfig = request.routeOptions.config;
     if (routeConfig.public || request.is404) return payload;
-    const actor = request.actor;
-    if (routeConfig.roles && !routeConfig.roles.includes(actor.role)) {
-      throw new DomainError(
-        'forbidden',
-        `The ${actor.role} role may not ${request.method} ${request.routeOptions.url}.`,
-      );
-    }
+    if (request.actor) checkRole(request, request.actor);
     return payload;
   });
   registerInputRules(app);

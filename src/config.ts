@@ -58,7 +58,7 @@ export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null };
 
 export interface AuthConfig {
-  /** HS256 secret; in embedded mode it may be generated at start (see `auth/secret.ts`). */
+  /** HS256 secret; in embedded mode it may be generated at start (see `secrets.ts`). */
   jwtSecret: string | null;
   jwksUrl: string | null;
   issuer: string;

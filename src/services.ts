@@ -1,7 +1,4 @@
-import type { Config } from './config.js';
-import type { StreamLines, StreamRows } from './db/stream.js';
-import type { Db } from './db/types.js';
-import type { Clock } from './domain/clock.js';
+import type { Deps } from './deps.js';
 import { createAgreementService } from './modules/agreements/agreements.service.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createCompanyService } from './modules/companies/companies.service.js';
@@ -13,17 +10,6 @@ import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createLotService } from './modules/lots/lots.service.js';
 import { createMineralService } from './modules/minerals/minerals.service.js';
 import { createObligationService } from './modules/obligations/obligations.service.js';
-
-/** What every service is built from: the database, the clock and the parsed configuration. */
-export interface Deps {
-  db: Db;
-  /** Lazy, batch-by-batch reads for exports and chain verification (`Database.streamRows`). */
-  streamRows: StreamRows;
-  /** Database-rendered lines as ready-to-send chunks, for NDJSON exports (`Database.streamLines`). */
-  streamLines: StreamLines;
-  clock: Clock;
-  config: Config;
-}
 
 export function createServices(deps: Deps) {
   return {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderClientTypes, renderOpenApi } from '../src/cli/export-openapi.js';
 import { bearer, createTestApp, type TestApp } from './helpers/app.js';
-import { setupReserve } from './helpers/reserve.js';
+import { setupReserve } from './helpers/factories.js';
 
 interface Operation {
   operationId?: string;

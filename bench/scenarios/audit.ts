@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import canonicalize from 'canonicalize';
 import { signToken } from '../../src/http/auth.js';
 import {
   type AuditEventBody,
@@ -217,7 +216,7 @@ export async function auditScenario(plan: Plan): Promise<Section> {
           const body = eventBody(seq);
           bodies.push(body);
           const prev = seq === 1 ? GENESIS_HASH : load.hashes[seq - 2]!;
-          inputs.push(`${prev}\n${canonicalize(body)}`);
+          inputs.push(`${prev}\n${canonicalEvent(body).body}`);
         }
         let t = performance.now();
         for (const input of inputs) createHash('sha256').update(input, 'utf8').digest('hex');

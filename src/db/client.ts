@@ -5,26 +5,17 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
+import { type Exporter, keysetExporter, postgresExporter } from './export.js';
 import { runMigrations } from './migrate.js';
 import { withPreparedStatements } from './prepared.js';
 import * as schema from './schema.js';
-import {
-  copyLines,
-  cursorStream,
-  keysetLines,
-  keysetStream,
-  type StreamLines,
-  type StreamRows,
-} from './stream.js';
 import type { Db } from './types.js';
 
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
-  /** Reads a seq-ordered query lazily, batch by batch (exports, chain verification); see `stream.ts`. */
-  streamRows: StreamRows;
-  /** Reads a line-rendering query as ready-to-send text (NDJSON exports); see `stream.ts`. */
-  streamLines: StreamLines;
+  /** Downloads (NDJSON, CSV) in constant memory, with a limit on connections they hold; see `export.ts`. */
+  exporter: Exporter;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -45,9 +36,8 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
     return {
       db,
       kind: 'postgres',
-      streamRows: cursorStream(client),
-      // A third of the pool for export downloads (at least one): the rest stays free for requests.
-      streamLines: copyLines(client, Math.max(1, Math.floor(config.poolMax / 3))),
+      // A third of the pool for downloads (at least one): the rest stays free for requests.
+      exporter: postgresExporter(client, Math.max(1, Math.floor(config.poolMax / 3))),
       ping: async () => {
         await db.execute(sql`select 1`);
       },
@@ -62,8 +52,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
   return {
     db,
     kind: 'pglite',
-    streamRows: keysetStream(db),
-    streamLines: keysetLines(db),
+    exporter: keysetExporter(db),
     ping: async () => {
       await db.execute(sql`select 1`);
     },

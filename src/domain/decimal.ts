@@ -18,11 +18,11 @@ export const dec = (value: DecimalInput): Decimal => new Decimal(value);
 
 export const ZERO = new Decimal(0);
 
-/** Normalised text of a quantity or unit price: `"10.500"` → `"10.5"`, `"0.000"` → `"0"`. */
-export const normalize = (value: DecimalInput): string => {
-  const text = new Decimal(value).toFixed();
-  return text === '-0' ? '0' : text;
-};
+/**
+ * Normalised text of a quantity or unit price: `"10.500"` → `"10.5"`, `"0.000"` and `"-0.000"` → `"0"`
+ * (decimal.js prints a negative zero without its sign; test/unit/decimal.test.ts holds it to that).
+ */
+export const normalize = (value: DecimalInput): string => new Decimal(value).toFixed();
 
 /** Money is always printed with exactly 2 fractional digits, rounded half-even. */
 export const toMoney = (value: DecimalInput): string =>

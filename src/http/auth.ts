@@ -1,7 +1,8 @@
+import type { FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { AuthConfig } from '../config.js';
-import { type Actor, ROLES, type Role } from '../domain/actor.js';
+import { type Actor, type Ctx, ROLES, type Role } from '../domain/actor.js';
 import { DomainError } from '../domain/errors.js';
 import { hasControlCharacter, LONE_SURROGATE } from './schemas.js';
 
@@ -60,6 +61,30 @@ export function createTokenVerifier(auth: AuthConfig, secret: string | null): To
     if (role === 'company' && !companyId) throw unauthorized('A company token must carry a companyId claim.');
     return { sub, role, companyId: role === 'company' ? (companyId ?? null) : null };
   };
+}
+
+/**
+ * The role check of a route (`config.roles`), right after authentication and before validation: a
+ * caller whose role is not listed gets a 403 naming the role and the route.
+ */
+export function checkRole(request: FastifyRequest, actor: Actor): void {
+  const roles = request.routeOptions.config.roles;
+  if (roles && !roles.includes(actor.role)) {
+    throw new DomainError(
+      'forbidden',
+      `The ${actor.role} role may not ${request.method} ${request.routeOptions.url}.`,
+    );
+  }
+}
+
+/**
+ * `request.ctx`: who acts and which request this is, for authenticated routes. Reading it where no
+ * token was verified (a public route) is a programming error surfaced as a 401, never a null actor
+ * passed on to a use case.
+ */
+export function requestContext(request: FastifyRequest): Ctx {
+  if (!request.actor) throw unauthorized('This route needs a bearer token.');
+  return { actor: request.actor, requestId: request.id };
 }
 
 /** Reads `Authorization: Bearer <token>` (the scheme is case-insensitive, RFC 9110); anything else is a 401. */

@@ -77,7 +77,7 @@ export function registerIdempotency(
     const fingerprint = createHash('sha256')
       .update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null)}`)
       .digest('hex');
-    const ref: KeyRef = { caller: keyScope(issuer, request.actor), key, owner: randomUUID() };
+    const ref: KeyRef = { caller: keyScope(issuer, request.ctx.actor), key, owner: randomUUID() };
     idempotency.begin(ref, fingerprint).then(
       (stored) => {
         if (stored) {

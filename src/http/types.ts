@@ -9,9 +9,14 @@ declare module 'fastify' {
     roles?: readonly Role[];
   }
   interface FastifyRequest {
-    actor: Actor;
-    /** Who acts and which request this is: what every use case receives. */
-    ctx: Ctx;
+    /** The verified caller; null on public routes (and before authentication has run). */
+    actor: Actor | null;
+    /**
+     * Who acts and which request this is: what every use case receives. An accessor over `actor`
+     * (`requestContext`) that throws a 401 where there is no actor, so authenticated routes read it
+     * without a null check and public routes cannot pass a missing caller on.
+     */
+    readonly ctx: Ctx;
     /** Set while this request owns an Idempotency-Key whose response must be stored. */
     idempotencyClaim: IdempotencyClaim | null;
     /** A failed authentication, thrown once the rate limiter has counted the request. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Decimal, dec, max, normalize } from '../../src/domain/decimal.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
-import { inventoryOf, ledgerSum, newCompany, setupReserve } from '../helpers/reserve.js';
+import { inventoryOf, ledgerSum, newCompany, setupReserve, slug } from '../helpers/factories.js';
 
 /**
  * TigerBeetle-style model test: random sequences of operations go through the API and through a tiny
@@ -33,7 +33,6 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 const FLOOR = '10';
 const MAX_OUTSTANDING = '60';
 const PREMIUM = '3.75';
-const slug = (body: { type?: string }) => body.type?.split('/').pop() ?? String(body);
 const toQ = (thousandths: number) => dec(String(thousandths)).dividedBy(1000).toFixed();
 
 describeDb('draws against a model of the rules (fast-check)', () => {

@@ -2,10 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/domain/clock.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
-import { auditEventsAfter, expectProblem } from '../helpers/factories.js';
-import { auditCount, inventoryOf, ledgerSum, newCompany, setupReserve } from '../helpers/reserve.js';
-
-const slug = (body: { type?: string }) => body.type?.split('/').pop();
+import {
+  auditCount,
+  auditEventsAfter,
+  expectProblem,
+  inventoryOf,
+  ledgerSum,
+  newCompany,
+  setupReserve,
+  slug,
+} from '../helpers/factories.js';
 
 describeDb('draw lifecycle', () => {
   let t: TestApp;

@@ -5,7 +5,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CsvColumn, sendExport } from '../../src/http/export.js';
+import { encodeRows } from '../../src/db/export.js';
+import { sendExport } from '../../src/http/export.js';
 import { appendEvents } from '../../src/modules/audit/audit.repository.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb, onPostgres } from '../helpers/database.js';
@@ -291,9 +292,8 @@ describe('export streaming backpressure', () => {
         closed = true;
       }
     }
-    const columns: CsvColumn<{ i: number }>[] = [{ header: 'i', cell: (r) => r.i }];
     app.get('/big', (_req, reply) =>
-      sendExport(reply, 'ndjson', { name: 'big', batches: batches() }, columns),
+      sendExport(reply, { name: 'big', format: 'ndjson', chunks: encodeRows(batches(), 'ndjson', []) }),
     );
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
-import { setupReserve } from '../helpers/reserve.js';
+import { setupReserve } from '../helpers/factories.js';
 
 /**
  * Input fuzzing from the live OpenAPI document: for every operation, requests built from its declared

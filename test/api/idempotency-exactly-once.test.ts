@@ -10,7 +10,7 @@ import { signToken } from '../../src/http/auth.js';
 import { keyScope } from '../../src/http/idempotency.js';
 import { bearer, TEST_SECRET, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeDb } from '../helpers/database.js';
-import { auditCount, inventoryOf, setupReserve } from '../helpers/reserve.js';
+import { auditCount, inventoryOf, setupReserve } from '../helpers/factories.js';
 
 const key = () => `once-${randomBytes(6).toString('hex')}`;
 const FAIL = 'x-test-fail-before-response';

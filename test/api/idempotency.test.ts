@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
-import { auditCount, inventoryOf, setupReserve } from '../helpers/reserve.js';
+import { auditCount, inventoryOf, setupReserve, slug } from '../helpers/factories.js';
 
-const slug = (body: { type?: string }) => body.type?.split('/').pop();
 const key = () => `key-${randomBytes(6).toString('hex')}`;
 
 describeDb('Idempotency-Key', () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
-import { auditCount, expectProblem } from '../helpers/factories.js';
-import { setupReserve } from '../helpers/reserve.js';
+import { auditCount, expectProblem, setupReserve } from '../helpers/factories.js';
 
 const cursorOf = (at: string, id: string) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
 const COLLECTIONS = [

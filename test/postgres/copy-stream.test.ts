@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { copyLines } from '../../src/db/stream.js';
+import { postgresExporter } from '../../src/db/export.js';
+import { runMigrations } from '../../src/db/migrate.js';
 import { eventLinesInSeqOrder } from '../../src/modules/audit/audit.repository.js';
 import { createTestDatabase, describeDb, type TestDatabase } from '../helpers/database.js';
 
@@ -40,21 +41,20 @@ describeDb('COPY streams on PostgreSQL', () => {
   });
 
   it('export every line of a range in order, two exports sharing one COPY slot', async () => {
-    // Audit-shaped rows without the service: the export's line query only reads columns.
-    await sql.unsafe(`
-      create table audit_events (seq bigint primary key, occurred_at timestamptz(3) not null, actor json not null,
-        action text not null, entity_type text not null, entity_id text not null, data json not null,
-        request_id text not null, prev_hash text not null, hash text not null)`);
+    // The real table (migrations), filled without the service: the export's line query only reads columns.
+    await runMigrations({ kind: 'postgres', url: database.url });
     await sql.unsafe(`
       insert into audit_events
       select g, timestamptz '2026-01-01T00:00:00Z' + g * interval '1 ms', '{"role":"admin"}', 'depot.created',
              'depot', 'd-' || g, json_build_object('n', g, 'pad', repeat('y', 300)), 'r', repeat('0', 64), repeat('1', 64)
       from generate_series(1, 23456) g`);
     // Two exports at once through one process-wide COPY slot: they take turns, each complete and in order.
-    const streamLines = copyLines(sql, 1);
+    const exporter = postgresExporter(sql, 1);
     const download = async (range: { fromSeq: number; toSeq: number }) => {
       const chunks: Buffer[] = [];
-      for await (const chunk of streamLines(eventLinesInSeqOrder, range)) chunks.push(Buffer.from(chunk));
+      for await (const chunk of exporter.lines('slice', eventLinesInSeqOrder(range)).chunks) {
+        chunks.push(Buffer.from(chunk));
+      }
       const lines = Buffer.concat(chunks).toString('utf8').split('\n');
       expect(lines.pop()).toBe('');
       return lines.map((line) => (JSON.parse(line) as { seq: number }).seq);

@@ -47,7 +47,7 @@ export function agreementRoutes(app: FastifyInstance, { agreements }: Services):
       querystring: AgreementListQuery,
       response: { 200: AgreementList, ...problems() },
     },
-    handler: (req) => agreements.list(req.actor, req.query),
+    handler: (req) => agreements.list(req.ctx.actor, req.query),
   });
   r.get('/v1/agreements/:id', {
     schema: {
@@ -61,7 +61,7 @@ export function agreementRoutes(app: FastifyInstance, { agreements }: Services):
       params: IdParams,
       response: { 200: Agreement, ...problems(404) },
     },
-    handler: (req) => agreements.get(req.actor, req.params.id),
+    handler: (req) => agreements.get(req.ctx.actor, req.params.id),
   });
   r.post('/v1/agreements/:id/terminate', {
     config: { roles: ['admin'] },

@@ -1,9 +1,9 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { findCompany } from '../companies/companies.repository.js';
 import { findMineral } from '../minerals/minerals.repository.js';

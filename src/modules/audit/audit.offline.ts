@@ -23,9 +23,14 @@ export interface ExportReport extends ChainReport {
  * Verifies an NDJSON audit export line by line (constant memory, any size) with the same
  * `ChainVerifier` as the live endpoint, so "valid" means the same thing on- and offline. Blank lines
  * are skipped; a line that is not JSON or not shaped like an event throws `MalformedExportError`.
+ * With `head` (a head recorded earlier, or the database's), the chain must also end exactly there
+ * (see `ChainVerifier`); with `fromGenesis`, the file must be the whole log from seq 1.
  */
-export async function verifyNdjsonExport(input: Readable): Promise<ExportReport> {
-  const verifier = new ChainVerifier();
+export async function verifyNdjsonExport(
+  input: Readable,
+  options: { head?: { seq: number; hash: string }; fromGenesis?: boolean } = {},
+): Promise<ExportReport> {
+  const verifier = new ChainVerifier(options);
   let firstSeq: number | null = null;
   let lineNo = 0;
   for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
@@ -44,7 +49,7 @@ export async function verifyNdjsonExport(input: Readable): Promise<ExportReport>
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       throw new MalformedExportError(lineNo, `not an audit event (${where}${issue?.message ?? 'invalid'})`);
     }
-    // A line without `data` still counts as an event: its hash will not match (a broken chain).
+    // The schema requires `data`; zod only types an `unknown` property as optional.
     const event = { ...parsed.data, data: parsed.data.data };
     firstSeq ??= event.seq;
     verifier.push(event, chainHash(event.prevHash, event));

@@ -1,9 +1,17 @@
-import { and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import type { RenderedLine, SeqQuery } from '../../db/export.js';
 import { columnPlaceholders, statement } from '../../db/statement.js';
-import type { DriverRow, SeqQuery } from '../../db/stream.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
-import { type AuditEvent, canonicalEvent, chainHash, GENESIS_HASH, hashCanonical } from './audit.chain.js';
+import {
+  type AuditEvent,
+  CANONICAL_FIELDS,
+  type CanonicalKind,
+  canonicalEvent,
+  chainHash,
+  GENESIS_HASH,
+  hashCanonical,
+} from './audit.chain.js';
 import { type AuditEventRow, auditEvents, auditHead } from './audit.table.js';
 
 /** One event as a service describes it; seq, time, actor and hashes are added when it is appended. */
@@ -158,28 +166,50 @@ export async function readHead(db: Db): Promise<{ seq: number; hash: string }> {
   return head;
 }
 
+/** The column holding each body field. */
+const BODY_COLUMNS = {
+  action: auditEvents.action,
+  actor: auditEvents.actor,
+  data: auditEvents.data,
+  entityId: auditEvents.entityId,
+  entityType: auditEvents.entityType,
+  occurredAt: auditEvents.occurredAt,
+  requestId: auditEvents.requestId,
+  seq: auditEvents.seq,
+} as const satisfies Record<(typeof CANONICAL_FIELDS)[number]['key'], unknown>;
+
 /**
- * An event's canonical body (`canonicalEvent`) rebuilt by the database from the columns, without the
- * closing brace (the export appends the hashes). `actor` and `data` are spliced in as stored: the
- * appender wrote their JCS text into `json` columns, which keep text verbatim. `action`,
- * `entityType` and `entityId` go between plain quotes: CHECK constraints (migration 0003) hold them
- * to letters, digits, `_`, `-` and `.`, which JSON never escapes. Free text (`requestId`) goes
- * through `to_json`, whose escaping is JSON.stringify's (`\"`, `\\`, \b \f \n \r \t, other
- * controls as lowercase `\u00xx`); `occurredAt` is
- * `toISOString()`'s format. `to_json` is most of what rendering costs, hence only where needed.
- *
- * Where a row's text is not canonical (written before migration 0002, or edited behind the triggers,
- * which an owner could also do to the constraints) the hash simply will not match and the verifier
- * falls back to recomputing from parsed values.
+ * How the database writes a value of each kind of `CANONICAL_FIELDS`, as `canonicalEvent` does in
+ * JavaScript. `code` goes between plain quotes: CHECK constraints (migration 0003) hold those columns to
+ * letters, digits, `_`, `-` and `.`, which JSON never escapes. `text` goes through `to_json`, whose
+ * escaping is JSON.stringify's (`\"`, `\\`, \b \f \n \r \t, other controls as lowercase `\u00xx`,
+ * nothing else); `to_json` is most of what rendering costs, hence only where needed. `instant` is
+ * `toISOString()`'s format. `json` is spliced in as stored: the appender wrote the JCS text into `json`
+ * columns, which keep text verbatim.
  */
-const openCanonicalBody = sql`'{"action":"' || ${auditEvents.action}
-  || '","actor":' || ${auditEvents.actor}::text
-  || ',"data":' || ${auditEvents.data}::text
-  || ',"entityId":"' || ${auditEvents.entityId}
-  || '","entityType":"' || ${auditEvents.entityType}
-  || '","occurredAt":"' || to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-  || '","requestId":' || to_json(${auditEvents.requestId})::text
-  || ',"seq":' || ${auditEvents.seq}::text`;
+const renderSql: Record<CanonicalKind, (column: SQL | AnyColumn) => SQL> = {
+  code: (column) => sql`'"' || ${column} || '"'`,
+  text: (column) => sql`to_json(${column})::text`,
+  instant: (column) =>
+    sql`'"' || to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'`,
+  json: (column) => sql`${column}::text`,
+  integer: (column) => sql`${column}::text`,
+};
+
+/**
+ * An event's canonical body (`canonicalEvent`) rebuilt by the database from the columns, derived from
+ * `CANONICAL_FIELDS`, without the closing brace (the export appends the hashes). A row whose stored text
+ * is not canonical (an owner rewrote it behind the triggers, e.g. as `jsonb`, which an owner could also
+ * do to the constraints) will not hash to its stored hash here; `verify` then recomputes it from parsed
+ * values, so valid-but-non-canonical text is still judged by the contract's definition.
+ */
+const openCanonicalBody = sql.join(
+  CANONICAL_FIELDS.map(
+    ({ key, kind }, i) =>
+      sql`${sql.raw(`'${i === 0 ? '{' : ','}"${key}":'`)} || ${renderSql[kind](BODY_COLUMNS[key])}`,
+  ),
+  sql` || `,
+);
 
 const seqRange = (range: { fromSeq: number; toSeq: number }, afterSeq: number, limit: number | null) => sql`
   where ${auditEvents.seq} > ${Math.max(afterSeq, range.fromSeq - 1)} and ${auditEvents.seq} <= ${range.toSeq}
@@ -199,7 +229,7 @@ export function eventsInSeqOrder(range: { fromSeq: number; toSeq: number }): Seq
              actor, action, entity_type, entity_id, data, request_id, prev_hash, hash
       from ${auditEvents}
       ${seqRange(range, afterSeq, limit)}`,
-    map: (row: DriverRow) =>
+    map: (row) =>
       toAuditEvent({
         seq: Number(row.seq),
         occurredAt: new Date(Number(row.occurred_at_ms)),
@@ -215,19 +245,13 @@ export function eventsInSeqOrder(range: { fromSeq: number; toSeq: number }): Seq
   };
 }
 
-/** An event already rendered as its NDJSON line by the database. */
-export interface RenderedEvent {
-  seq: number;
-  line: string;
-}
-
 /**
  * The same events as `eventsInSeqOrder`, rendered to JSON text by PostgreSQL itself: the export then
  * neither parses `actor`/`data` into objects nor serializes them again, which was most of its cost. A
  * line is the canonical body plus `prevHash` and `hash`: same fields and values as the list endpoint's
  * object (key order aside), so an auditor's verifier reads it like any other.
  */
-export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }): SeqQuery<RenderedEvent> {
+export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }): SeqQuery<RenderedLine> {
   return {
     sql: (afterSeq, limit) => sql`
       select ${auditEvents.seq} as seq,
@@ -235,7 +259,7 @@ export function eventLinesInSeqOrder(range: { fromSeq: number; toSeq: number }):
                || '","hash":"' || ${auditEvents.hash} || '"}' as line
       from ${auditEvents}
       ${seqRange(range, afterSeq, limit)}`,
-    map: (row: DriverRow) => ({ seq: Number(row.seq), line: String(row.line) }),
+    map: (row) => ({ seq: Number(row.seq), line: String(row.line) }),
   };
 }
 
@@ -286,8 +310,10 @@ export async function checkChainStretch(
            (min(least(seq, expected_seq)) filter (where seq <> expected_seq or not linked))::text as first_unlinked,
            coalesce((array_agg(seq order by seq) filter (where not hashed))::text, '{}') as unhashed
     from chain`);
-  const rows = Array.isArray(result) ? result : (result as unknown as { rows: DriverRow[] }).rows;
-  const row = rows[0] as DriverRow;
+  const rows = Array.isArray(result)
+    ? result
+    : (result as unknown as { rows: Record<string, unknown>[] }).rows;
+  const row = rows[0] as Record<string, unknown>;
   const lastSeq = row.last_seq === null ? null : Number(row.last_seq);
   const unhashed = String(row.unhashed);
   return {

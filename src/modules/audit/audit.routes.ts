@@ -1,15 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { exportResponse, sendExport, sendLines } from '../../http/export.js';
+import { exportResponse, sendExport } from '../../http/export.js';
 import { BEARER, problems } from '../../http/responses.js';
 import type { Services } from '../../services.js';
-import {
-  AUDIT_CSV_COLUMNS,
-  AuditEventList,
-  AuditExportQuery,
-  AuditListQuery,
-  ChainReportSchema,
-} from './audit.schemas.js';
+import { AuditEventList, AuditExportQuery, AuditListQuery, ChainReportSchema } from './audit.schemas.js';
 
 export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -44,10 +38,7 @@ export function auditRoutes(app: FastifyInstance, { audit }: Services): void {
       querystring: AuditExportQuery,
       response: { 200: exportResponse('AuditEvent'), ...problems(403) },
     },
-    handler: async (req, reply) =>
-      req.query.format === 'ndjson'
-        ? sendLines(reply, await audit.exportEventLines(req.query))
-        : sendExport(reply, 'csv', await audit.exportEvents(req.query), AUDIT_CSV_COLUMNS),
+    handler: async (req, reply) => sendExport(reply, await audit.exportEvents(req.query)),
   });
   r.get('/v1/audit-events/verify', {
     config: { roles },

@@ -1,6 +1,6 @@
-import type { LineExport, RowExport } from '../../http/export.js';
-import type { Deps } from '../../services.js';
-import type { AuditEvent, ChainReport } from './audit.chain.js';
+import type { Download } from '../../db/export.js';
+import type { Deps } from '../../deps.js';
+import { type AuditEvent, type ChainReport, ChainVerifier } from './audit.chain.js';
 import {
   checkChainStretch,
   eventLinesInSeqOrder,
@@ -11,12 +11,7 @@ import {
   recomputeHashes,
   type StretchCheck,
 } from './audit.repository.js';
-import type { AuditExportQuery, AuditListQuery } from './audit.schemas.js';
-
-export type AuditService = ReturnType<typeof createAuditService>;
-
-/** Rows per database round trip when streaming: big enough to amortise it, small enough to hold. */
-const STREAM_BATCH = 1000;
+import { AUDIT_CSV_COLUMNS, type AuditExportQuery, type AuditListQuery } from './audit.schemas.js';
 
 /** Events per verification statement: a few tens of milliseconds of database work each. */
 const VERIFY_STRETCH = 10_000;
@@ -24,24 +19,7 @@ const VERIFY_STRETCH = 10_000;
 /** Verification statements in flight at once: the database's hashing spreads over this many cores. */
 const VERIFY_PARALLEL = 2;
 
-/** What verification has found so far, stretch by stretch in seq order. */
-class ChainTally {
-  checked = 0;
-  last: { seq: number; hash: string } | null = null;
-  firstInvalid: number | null = null;
-
-  add(stretch: StretchCheck): void {
-    this.checked += stretch.checked;
-    this.last = stretch.last ?? this.last;
-    if (stretch.firstUnlinked !== null) this.invalidAt(stretch.firstUnlinked);
-  }
-
-  invalidAt(seq: number): void {
-    if (this.firstInvalid === null || seq < this.firstInvalid) this.firstInvalid = seq;
-  }
-}
-
-export function createAuditService({ db, streamRows, streamLines }: Deps) {
+export function createAuditService({ db, exporter }: Deps) {
   /**
    * Events `fromSeq..toSeq` for download, capped at the chain head as it stands now: appenders hold the
    * head's row lock until they commit, so every event up to the head is committed, the file is a
@@ -74,16 +52,15 @@ export function createAuditService({ db, streamRows, streamLines }: Deps) {
       return { data, nextCursor: hasMore ? String(data[data.length - 1]!.seq) : null };
     },
 
-    /** Events for download as objects (CSV), streamed in seq order. */
-    async exportEvents(query: AuditExportQuery): Promise<RowExport<AuditEvent>> {
+    /**
+     * Events for download, in seq order: NDJSON lines the database renders (the fast path; a line is
+     * the canonical body plus the hashes), or CSV from the same events as the list returns them.
+     */
+    async exportEvents(query: AuditExportQuery): Promise<Download> {
       const range = await exportRange(query);
-      return { name: range.name, batches: streamRows(eventsInSeqOrder(range), STREAM_BATCH) };
-    },
-
-    /** The same range as `exportEvents`, as NDJSON lines the database renders (the fast path). */
-    async exportEventLines(query: AuditExportQuery): Promise<LineExport> {
-      const range = await exportRange(query);
-      return { name: range.name, chunks: streamLines(eventLinesInSeqOrder, range) };
+      return query.format === 'ndjson'
+        ? exporter.lines(range.name, eventLinesInSeqOrder(range))
+        : exporter.rows(range.name, 'csv', eventsInSeqOrder(range), AUDIT_CSV_COLUMNS);
     },
 
     /**
@@ -95,25 +72,27 @@ export function createAuditService({ db, streamRows, streamLines }: Deps) {
      * the database (`checkChainStretch`), so memory stays constant and PGlite's one connection is free
      * between stretches. An event whose stored hash does not match its stored text is recomputed here
      * from its parsed values before it counts as broken: its text may be valid JSON but not canonical
-     * (rows from before migration 0002, or an edit behind the triggers that changed no value), and
-     * `chainHash` is the contract's definition.
+     * (an edit behind the triggers that changed no value, e.g. a rewrite as `jsonb`), and `chainHash` is
+     * the contract's definition. `ChainVerifier` decides what the findings mean, as it does offline.
      */
     async verify(): Promise<ChainReport> {
       // The head is read first and the check capped at it, so events appended meanwhile are not
       // mistaken for a tampered tail.
       const head = await readHead(db);
-      const tally = new ChainTally();
+      const chain = new ChainVerifier({ fromGenesis: true, head });
+      // The first break the stretches showed so far: only a seq below it can change the answer.
+      let known: number | null = null;
       const take = async (stretch: StretchCheck) => {
-        tally.add(stretch);
-        // Only a seq below the first break found so far can change the answer.
-        const suspects = stretch.unhashed.filter(
-          (seq) => tally.firstInvalid === null || seq < tally.firstInvalid,
-        );
+        let firstInvalid = stretch.firstUnlinked;
+        const below = known ?? firstInvalid;
+        const suspects = stretch.unhashed.filter((seq) => below === null || seq < below);
         if (suspects.length > 0) {
           const recomputed = await recomputeHashes(db, suspects);
           const broken = suspects.find((seq) => recomputed.get(seq)?.actual !== recomputed.get(seq)?.stored);
-          if (broken !== undefined) tally.invalidAt(broken);
+          if (broken !== undefined && (firstInvalid === null || broken < firstInvalid)) firstInvalid = broken;
         }
+        if (firstInvalid !== null && (known === null || firstInvalid < known)) known = firstInvalid;
+        chain.pushChecked({ checked: stretch.checked, last: stretch.last, firstInvalid });
       };
       // A few stretches in flight, taken in order: on PostgreSQL each runs on its own connection and
       // core; PGlite runs them one after the other anyway.
@@ -128,22 +107,12 @@ export function createAuditService({ db, streamRows, streamLines }: Deps) {
         if (inFlight.length >= VERIFY_PARALLEL) await take(await inFlight.shift()!);
       }
       for (const check of inFlight) await take(await check);
-      const { last } = tally;
-      const lastSeq = last?.seq ?? 0;
-      if (lastSeq < head.seq) tally.invalidAt(lastSeq + 1);
-      else if (last !== null && last.hash !== head.hash) tally.invalidAt(lastSeq);
       // Stored seq first, head second: a legitimate event visible to the first read was committed with
       // its head advance, so only an event that bypassed the head can lie beyond it.
       const storedSeq = await lastEventSeq(db);
       const headNow = await readHead(db);
-      if (storedSeq > headNow.seq) tally.invalidAt(headNow.seq + 1);
-      return {
-        valid: tally.firstInvalid === null,
-        eventsChecked: tally.checked,
-        headSeq: last?.seq ?? null,
-        headHash: last?.hash ?? null,
-        firstInvalidSeq: tally.firstInvalid,
-      };
+      if (storedSeq > headNow.seq) chain.invalidAt(headNow.seq + 1);
+      return chain.report();
     },
   };
 }

@@ -20,7 +20,7 @@ export function companyRoutes(app: FastifyInstance, { companies }: Services): vo
       querystring: CompanyListQuery,
       response: { 200: CompanyList, ...problems() },
     },
-    handler: (req) => companies.list(req.actor, req.query),
+    handler: (req) => companies.list(req.ctx.actor, req.query),
   });
   r.get('/v1/companies/:id', {
     schema: {
@@ -34,7 +34,7 @@ export function companyRoutes(app: FastifyInstance, { companies }: Services): vo
       params: IdParams,
       response: { 200: Company, ...problems(404) },
     },
-    handler: (req) => companies.get(req.actor, req.params.id),
+    handler: (req) => companies.get(req.ctx.actor, req.params.id),
   });
   r.post('/v1/companies', {
     config: { roles: ['admin'] },

@@ -1,9 +1,9 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
 import type { Actor, Ctx } from '../../domain/actor.js';
 import { notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import {
   findCompany,
@@ -13,8 +13,6 @@ import {
   updateCompany,
 } from './companies.repository.js';
 import { type Company, type CompanyCreate, type CompanyPatch, companyView } from './companies.schemas.js';
-
-export type CompanyService = ReturnType<typeof createCompanyService>;
 
 /** A company token sees its own company only; another company's id is "not found", never "forbidden". */
 const visibleTo = (actor: Actor, companyId: string) =>

@@ -1,14 +1,12 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
 import type { Ctx } from '../../domain/actor.js';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { findDepot, insertDepot, listDepots } from './depots.repository.js';
 import { type Depot, type DepotCreate, depotView } from './depots.schemas.js';
-
-export type DepotService = ReturnType<typeof createDepotService>;
 
 export function createDepotService({ db, clock }: Deps) {
   return {

@@ -59,7 +59,7 @@ export function drawRoutes(app: FastifyInstance, { draws }: Services): void {
       querystring: DrawListQuery,
       response: { 200: DrawList, ...problems() },
     },
-    handler: (req) => draws.list(req.actor, req.query),
+    handler: (req) => draws.list(req.ctx.actor, req.query),
   });
   r.get('/v1/draws/:id', {
     schema: {
@@ -73,7 +73,7 @@ export function drawRoutes(app: FastifyInstance, { draws }: Services): void {
       params: IdParams,
       response: { 200: Draw, ...problems(404) },
     },
-    handler: (req) => draws.get(req.actor, req.params.id),
+    handler: (req) => draws.get(req.ctx.actor, req.params.id),
   });
   r.post('/v1/draws/:id/approve', {
     config: { roles: ['admin'] },

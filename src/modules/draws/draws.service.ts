@@ -1,11 +1,11 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { dec, normalize, sum } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound, validation } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { lockStockedLots, recordMovements, setLotOnHand } from '../lots/lots.repository.js';
 import { lockMineral, setReserved, updateMineral } from '../minerals/minerals.repository.js';

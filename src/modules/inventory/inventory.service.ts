@@ -1,6 +1,6 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
+import type { Deps } from '../../deps.js';
 import { notFound } from '../../domain/errors.js';
-import type { Deps } from '../../services.js';
 import { findMineral, listMinerals } from '../minerals/minerals.repository.js';
 import { type InventoryPosition, positionView } from './inventory.schemas.js';
 

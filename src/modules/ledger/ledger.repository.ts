@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { DriverRow, SeqQuery } from '../../db/stream.js';
+import type { SeqQuery } from '../../db/export.js';
 import type { Db } from '../../db/types.js';
 import { normalize } from '../../domain/decimal.js';
 import { stockMovements } from '../lots/lots.table.js';
@@ -33,7 +33,7 @@ export function movementsInSeqOrder(filter: LedgerFilter): SeqQuery<LedgerMoveme
       where seq > ${afterSeq} and ${sql.join(conditions, sql` and `)}
       order by ${stockMovements.seq}
       ${limit === null ? sql`` : sql`limit ${limit}`}`,
-    map: (row: DriverRow) => ({
+    map: (row) => ({
       seq: Number(row.seq),
       at: new Date(Number(row.at_ms)).toISOString(),
       mineralCode: String(row.mineral_code),

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { exportResponse, sendExport } from '../../http/export.js';
 import { BEARER, problems } from '../../http/responses.js';
 import type { Services } from '../../services.js';
-import { LEDGER_CSV_COLUMNS, LedgerExportQuery } from './ledger.schemas.js';
+import { LedgerExportQuery } from './ledger.schemas.js';
 
 export function ledgerRoutes(app: FastifyInstance, { ledger }: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -21,7 +21,6 @@ export function ledgerRoutes(app: FastifyInstance, { ledger }: Services): void {
       querystring: LedgerExportQuery,
       response: { 200: exportResponse('LedgerMovement'), ...problems(403) },
     },
-    handler: async (req, reply) =>
-      sendExport(reply, req.query.format, await ledger.exportMovements(req.query), LEDGER_CSV_COLUMNS),
+    handler: async (req, reply) => sendExport(reply, await ledger.exportMovements(req.query)),
   });
 }

@@ -1,11 +1,7 @@
-import type { RowExport } from '../../http/export.js';
-import type { Deps } from '../../services.js';
+import type { Download } from '../../db/export.js';
+import type { Deps } from '../../deps.js';
 import { lastMovementSeq, movementsInSeqOrder } from './ledger.repository.js';
-import type { LedgerExportQuery, LedgerMovement } from './ledger.schemas.js';
-
-export type LedgerService = ReturnType<typeof createLedgerService>;
-
-const STREAM_BATCH = 1000;
+import { LEDGER_CSV_COLUMNS, type LedgerExportQuery } from './ledger.schemas.js';
 
 /** `2026-02-04T19:34:32.000Z` → `20260204T193432Z`: a timestamp that is a valid file name everywhere. */
 const fileStamp = (iso: string) =>
@@ -14,13 +10,13 @@ const fileStamp = (iso: string) =>
     .replace(/[-:]/g, '')
     .replace(/\.000Z$/, 'Z');
 
-export function createLedgerService({ db, streamRows }: Deps) {
+export function createLedgerService({ db, exporter }: Deps) {
   return {
     /**
      * Every stock movement matching the filter, streamed in seq order, capped at the ledger as it stands
      * when the export starts (so a busy reserve cannot make an export endless).
      */
-    async exportMovements(query: LedgerExportQuery): Promise<RowExport<LedgerMovement>> {
+    async exportMovements(query: LedgerExportQuery): Promise<Download> {
       const toSeq = await lastMovementSeq(db);
       const name = [
         'ledger',
@@ -34,7 +30,7 @@ export function createLedgerService({ db, streamRows }: Deps) {
         from: query.from ? new Date(query.from) : undefined,
         to: query.to ? new Date(query.to) : undefined,
       };
-      return { name, batches: streamRows(movementsInSeqOrder(filter), STREAM_BATCH) };
+      return exporter.rows(name, query.format, movementsInSeqOrder(filter), LEDGER_CSV_COLUMNS);
     },
   };
 }

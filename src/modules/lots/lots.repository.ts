@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import type { Db } from '../../db/types.js';
 import { type LotAdjustmentRow, type LotRow, lotAdjustments, lots, stockMovements } from './lots.table.js';
@@ -62,9 +62,4 @@ export function listLots(
     )
     .orderBy(asc(lots.createdAt), asc(lots.id))
     .limit(limit + 1);
-}
-
-export function findLots(db: Db, ids: string[]): Promise<LotRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db.select().from(lots).where(inArray(lots.id, ids));
 }

@@ -1,11 +1,11 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import type { Ctx } from '../../domain/actor.js';
 import { dec, normalize } from '../../domain/decimal.js';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { Deps } from '../../services.js';
 import { type AuditEntry, appendEvents } from '../audit/audit.repository.js';
 import { findDepot } from '../depots/depots.repository.js';
 import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
@@ -29,8 +29,6 @@ import {
   lotView,
 } from './lots.schemas.js';
 import type { LotRow } from './lots.table.js';
-
-export type LotService = ReturnType<typeof createLotService>;
 
 export interface IncomingStock {
   depotId: string;

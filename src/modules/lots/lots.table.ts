@@ -53,7 +53,8 @@ export type LotAdjustmentRow = typeof lotAdjustments.$inferSelect;
 /**
  * The inventory ledger: one row per stock movement, written in the same transaction as the movement.
  * Per mineral, rows are written while the mineral row is locked, so `seq` order is the order in which
- * `balance_after` evolved.
+ * `balance_after` evolved. Append-only: UPDATE, DELETE and TRUNCATE are rejected by triggers (see the
+ * custom SQL of the ledger-backstops migration), like the audit log's.
  */
 export const stockMovements = pgTable(
   'stock_movements',
@@ -63,7 +64,9 @@ export const stockMovements = pgTable(
     mineralCode: text('mineral_code')
       .notNull()
       .references(() => minerals.code),
-    depotId: uuid('depot_id').notNull(),
+    depotId: uuid('depot_id')
+      .notNull()
+      .references(() => depots.id),
     lotId: uuid('lot_id')
       .notNull()
       .references(() => lots.id),
@@ -79,4 +82,3 @@ export const stockMovements = pgTable(
     check('stock_movements_balance_check', sql`${t.balanceAfter} >= 0`),
   ],
 );
-export type StockMovementRow = typeof stockMovements.$inferSelect;

@@ -1,9 +1,9 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
 import type { Ctx } from '../../domain/actor.js';
 import { normalize } from '../../domain/decimal.js';
 import { DomainError, notFound } from '../../domain/errors.js';
-import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import {
   findMineral,

@@ -26,7 +26,7 @@ export function obligationRoutes(app: FastifyInstance, { obligations }: Services
       querystring: ObligationListQuery,
       response: { 200: ObligationList, ...problems() },
     },
-    handler: (req) => obligations.list(req.actor, req.query),
+    handler: (req) => obligations.list(req.ctx.actor, req.query),
   });
   r.get('/v1/obligations/:id', {
     schema: {
@@ -40,7 +40,7 @@ export function obligationRoutes(app: FastifyInstance, { obligations }: Services
       params: IdParams,
       response: { 200: Obligation, ...problems(404) },
     },
-    handler: (req) => obligations.get(req.actor, req.params.id),
+    handler: (req) => obligations.get(req.ctx.actor, req.params.id),
   });
   r.post('/v1/obligations/:id/deliveries', {
     config: { roles: ['admin'] },

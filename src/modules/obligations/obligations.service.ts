@@ -1,11 +1,11 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
 import { dec, normalize } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { Deps } from '../../services.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { receiveStock } from '../lots/lots.service.js';
 import { lockMineral } from '../minerals/minerals.repository.js';
@@ -26,8 +26,6 @@ import {
   type Settlement,
 } from './obligations.schemas.js';
 import type { ObligationRow } from './obligations.table.js';
-
-export type ObligationService = ReturnType<typeof createObligationService>;
 
 export function createObligationService({ db, clock }: Deps) {
   async function view(tx: Db, row: ObligationRow): Promise<Obligation> {
