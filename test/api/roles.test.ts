@@ -35,9 +35,33 @@ interface RouteCase {
 }
 
 /** The modules this matrix owns (draws, lots, obligations, inventory and ledger have their own role tests). */
-const MATRIX_PREFIXES = ['/v1/minerals', '/v1/depots', '/v1/companies', '/v1/agreements', '/v1/audit-events'];
+const MATRIX_PREFIXES = [
+  '/v1/minerals',
+  '/v1/depots',
+  '/v1/companies',
+  '/v1/agreements',
+  '/v1/audit-events',
+  '/v1/disruptions',
+  '/v1/allocation-rounds',
+];
 /** Routes under those prefixes whose role rules another file asserts. */
-const COVERED_ELSEWHERE = new Set(['GET /v1/audit-events/export']); // test/api/exports.test.ts
+const COVERED_ELSEWHERE = new Set([
+  'GET /v1/audit-events/export', // test/api/exports.test.ts
+  'POST /v1/allocation-rounds', // test/api/allocation-rounds.test.ts
+]);
+
+/** A fresh mineral for the next declaration (a mineral may be under one active disruption only). */
+let pendingMineral = '';
+async function declareOn(t: TestApp): Promise<string> {
+  const mineral = await createMineral(t);
+  const res = await t.api
+    .post('/v1/disruptions')
+    .set(bearer(t.admin))
+    .send({ title: 'Role matrix', mineralCodes: [mineral.code], level: 'alert' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  pendingMineral = (await createMineral(t)).code;
+  return res.body.id as string;
+}
 
 const READ_ALL = { company: 200, admin: 200, auditor: 200 };
 const ADMIN_WRITE = (status: number) => ({ company: 403, admin: status, auditor: 403 });
@@ -120,6 +144,56 @@ const MATRIX: RouteCase[] = [
     body: () => ({ reason: 'role matrix' }),
     expect: ADMIN_WRITE(200),
   },
+  {
+    method: 'patch',
+    route: '/v1/agreements/{id}',
+    path: async (t, f) => {
+      const company = await createCompany(t);
+      return `/v1/agreements/${(await createAgreement(t, company.id, f.mineralCode)).id}`;
+    },
+    body: () => ({ priorityClass: 'DO' }),
+    expect: ADMIN_WRITE(200),
+  },
+  { method: 'get', route: '/v1/disruptions', path: () => '/v1/disruptions', expect: READ_ALL },
+  {
+    method: 'get',
+    route: '/v1/disruptions/{id}',
+    path: async (t) => `/v1/disruptions/${await declareOn(t)}`,
+    expect: READ_ALL,
+  },
+  {
+    method: 'post',
+    route: '/v1/disruptions',
+    path: () => '/v1/disruptions',
+    body: () => ({ title: 'Export licences', mineralCodes: [pendingMineral], level: 'alert' }),
+    expect: ADMIN_WRITE(201),
+  },
+  {
+    method: 'patch',
+    route: '/v1/disruptions/{id}',
+    path: async (t) => `/v1/disruptions/${await declareOn(t)}`,
+    body: () => ({ level: 'emergency' }),
+    expect: ADMIN_WRITE(200),
+  },
+  {
+    method: 'post',
+    route: '/v1/disruptions/{id}/end',
+    path: async (t) => `/v1/disruptions/${await declareOn(t)}/end`,
+    expect: ADMIN_WRITE(200),
+  },
+  // Runs (POST) are asserted with their rules in test/api/allocation-rounds.test.ts; reads here.
+  {
+    method: 'get',
+    route: '/v1/allocation-rounds',
+    path: () => '/v1/allocation-rounds',
+    expect: STAFF_ONLY,
+  },
+  {
+    method: 'get',
+    route: '/v1/allocation-rounds/{id}',
+    path: () => `/v1/allocation-rounds/${randomUUID()}`,
+    expect: { company: 403, admin: 404, auditor: 404 },
+  },
   { method: 'get', route: '/v1/audit-events', path: () => '/v1/audit-events', expect: STAFF_ONLY },
   {
     method: 'get',
@@ -179,6 +253,7 @@ describeDb('role matrix', () => {
   );
 
   it.each(cases)('$method $route as $role → $status', async ({ method, path, body, role, status }) => {
+    pendingMineral = (await createMineral(t)).code;
     const url = await path(t, fixture);
     const before = await auditCount(t);
     let req = t.api[method](url).set(bearer(tokens[role]));
