@@ -166,11 +166,22 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
       from allocation_round_allocations a join allocation_rounds r on r.id = a.round_id
       where r.mineral_code = ${code} group by a.draw_id`;
     const byDraw = new Map(allocations.map((a) => [a.draw_id as string, a]));
+    const cancelEvents = await sql`select entity_id, data->>'from' as "from", actor->>'role' as role, seq
+      from audit_events where action = 'draw.cancelled' and entity_id in ${sql(draws.map((d) => d.id as string))}`;
+    const cancelOf = new Map(cancelEvents.map((e) => [e.entity_id as string, e]));
     for (const d of draws) {
       const a = byDraw.get(d.id);
       if (d.status === 'cancelled') {
-        expect(a, `cancelled draw ${d.id} was also allocated`).toBeUndefined();
-        expect(d.allocation_round_id).toBeNull();
+        const cancel = cancelOf.get(d.id)!;
+        if (cancel.from === 'queued') {
+          // Cancelled while queued: no round decided it.
+          expect(a, `cancelled draw ${d.id} was also allocated`).toBeUndefined();
+          expect(d.allocation_round_id).toBeNull();
+        } else {
+          // A round allocated it first; an admin then cancelled the approved draw (allowed).
+          expect(cancel).toMatchObject({ from: 'approved', role: 'admin' });
+          expect(a?.n).toBe(1);
+        }
       } else {
         expect(a?.n, `draw ${d.id} (${d.status})`).toBe(1);
         expect(d.allocation_round_id).not.toBeNull();
@@ -212,7 +223,7 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
         count(*) filter (where action in ('draw.allocated', 'draw.rejected'))::int as decided,
         count(*) filter (where action = 'draw.cancelled')::int as cancelled
       from audit_events where entity_type = 'draw' and entity_id in ${sql(draws.map((d) => d.id as string))}`;
-    expect(counts!.decided).toBe(draws.filter((d) => d.status !== 'cancelled').length);
+    expect(counts!.decided).toBe(byDraw.size);
     expect(counts!.cancelled).toBe(draws.filter((d) => d.status === 'cancelled').length);
   });
 });
