@@ -110,8 +110,8 @@ describeDb('level changes mid-flight', () => {
         coalesce(sum(quantity) filter (where status = 'queued'), 0)::text as queued
         from draws where mineral_code = ${code}`),
     );
-    expect(dec(m!.reserved).eq(sums!.held)).toBe(true);
-    expect(dec(m!.queued).eq(sums!.queued)).toBe(true);
+    expect(dec(String(m!.reserved)).eq(String(sums!.held))).toBe(true);
+    expect(dec(String(m!.queued)).eq(String(sums!.queued))).toBe(true);
     // A round clears the queue; the next draw is routine again.
     const done = await round(t, { mineralCode: code });
     expect(done.status, JSON.stringify(done.body)).toBe(201);
