@@ -8,7 +8,12 @@ import { newId } from '../../domain/ids.js';
 import type { Deps } from '../../services.js';
 import { type AuditEntry, appendEvents } from '../audit/audit.repository.js';
 import { activeDisruptions } from '../disruptions/disruptions.repository.js';
-import { type DrawDecisionValues, decideQueuedDraws, queuedDraws } from '../draws/draws.repository.js';
+import {
+  type DrawDecisionValues,
+  decideQueuedDraws,
+  eligibleQueuedCompanies,
+  queuedDraws,
+} from '../draws/draws.repository.js';
 import { aboveFloor, drawable, type Level, repriceAllocated } from '../draws/draws.rules.js';
 import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
 import {
@@ -42,10 +47,11 @@ export function createAllocationRoundService({ db, clock }: Deps) {
     const now = clock.now();
     // Read after the lock: submissions and cancellations of this mineral wait on it, so this is the
     // whole queue, and it stays so until commit.
-    const queue = await queuedDraws(tx, mineral.code, now);
+    const queue = await queuedDraws(tx, mineral.code);
     if (queue.length === 0) {
       throw new DomainError('nothing-to-allocate', `${mineral.code} has no queued draws to allocate.`);
     }
+    const eligible = await eligibleQueuedCompanies(tx, mineral.code, now);
     const active = (await activeDisruptions(tx, [mineral.code])).get(mineral.code);
     const level: Level = active?.level ?? 'none';
     const above = aboveFloor(mineral);
@@ -68,7 +74,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
         quantity: toThousandths(d.quantity),
         createdAtMs: d.createdAt.getTime(),
         weight: toThousandths(d.weight),
-        eligible: d.eligible,
+        eligible: eligible.has(d.companyId),
       })),
       toThousandths(supply.toFixed()),
     );

@@ -181,16 +181,14 @@ export interface QueuedDrawRow {
   createdAt: Date;
   /** maxOutstanding of the agreement the draw was submitted under. */
   weight: string;
-  /** The company is active and has no overdue obligation at `now`. */
-  eligible: boolean;
 }
 
 /**
- * Every queued draw of a mineral with its weight and its company's eligibility, oldest first, in one
- * statement. Run under the mineral's lock: submissions and cancellations of the mineral wait on it, so
- * the queue cannot change while the round decides it.
+ * Every queued draw of a mineral with its weight, oldest first, in one statement. Run under the
+ * mineral's lock: submissions and cancellations of the mineral wait on it, so the queue cannot change
+ * while the round decides it.
  */
-export function queuedDraws(db: Db, mineralCode: string, now: Date): Promise<QueuedDrawRow[]> {
+export function queuedDraws(db: Db, mineralCode: string): Promise<QueuedDrawRow[]> {
   return db
     .select({
       id: draws.id,
@@ -200,13 +198,35 @@ export function queuedDraws(db: Db, mineralCode: string, now: Date): Promise<Que
       unitPrice: draws.unitPrice,
       createdAt: draws.createdAt,
       weight: agreements.maxOutstanding,
-      eligible: sql<boolean>`(${companies.status} = 'active' and not ${overdueExists(draws.companyId as never, now)})`,
     })
     .from(draws)
     .innerJoin(agreements, eq(agreements.id, draws.agreementId))
-    .innerJoin(companies, eq(companies.id, draws.companyId))
     .where(and(eq(draws.mineralCode, mineralCode), eq(draws.status, 'queued')))
     .orderBy(asc(draws.createdAt), asc(draws.id));
+}
+
+/**
+ * The companies with queued draws of the mineral that may take part in a round at `now`: active, and
+ * without an overdue obligation (any mineral). One check per company, not per draw.
+ */
+export async function eligibleQueuedCompanies(db: Db, mineralCode: string, now: Date): Promise<Set<string>> {
+  const rows = await db
+    .select({ id: companies.id })
+    .from(companies)
+    .where(
+      and(
+        inArray(
+          companies.id,
+          db
+            .selectDistinct({ id: draws.companyId })
+            .from(draws)
+            .where(and(eq(draws.mineralCode, mineralCode), eq(draws.status, 'queued'))),
+        ),
+        eq(companies.status, 'active'),
+        sql`not ${overdueExists(companies.id as never, now)}`,
+      ),
+    );
+  return new Set(rows.map((r) => r.id));
 }
 
 /** One draw's decision in a round, as the set-based update takes it. */
