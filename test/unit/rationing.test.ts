@@ -214,6 +214,30 @@ describe('rationing (allocation round rule)', () => {
     );
   });
 
+  it('gives the figures of the worked example in docs/crisis.md', () => {
+    const q = (id: string, company: number, cls: PriorityClass, asks: number, weight: number, at: number): QueuedDraw => ({
+      id,
+      companyId: companyId(company),
+      priorityClass: cls,
+      quantity: BigInt(asks) * 1000n,
+      createdAtMs: at,
+      weight: BigInt(weight) * 1000n,
+      eligible: true,
+    });
+    const queue = [
+      q('meridian', 1, 'DX', 30, 300, 1),
+      q('helios', 2, 'DO', 20, 100, 2),
+      q('boreal-1', 3, 'DO', 150, 300, 3),
+      q('cobalt', 4, 'DO', 100, 100, 4),
+      q('boreal-2', 3, 'DO', 50, 300, 5),
+      q('aurora', 5, 'unrated', 40, 800, 6),
+    ];
+    const at = (supply: number) =>
+      Object.fromEntries(ration(queue, BigInt(supply) * 1000n).decisions.map((d) => [d.drawId, fromThousandths(d.allocated)]));
+    expect(at(120)).toEqual({ meridian: '30', helios: '18', 'boreal-1': '54', cobalt: '18', 'boreal-2': '0', aurora: '0' });
+    expect(at(150)).toEqual({ meridian: '30', helios: '20', 'boreal-1': '75', cobalt: '25', 'boreal-2': '0', aurora: '0' });
+  });
+
   it('breaks remainder ties by the earliest claim, then the smaller company id', () => {
     const q = (id: string, company: number, createdAtMs: number): QueuedDraw => ({
       id,
