@@ -94,7 +94,11 @@ function roundInMemory(queue: QueuedDraw[], supply: bigint): number {
       action: a.allocated === '0' ? 'draw.rejected' : 'draw.allocated',
       entityType: 'draw',
       entityId: a.drawId,
-      data: { from: 'queued', ...a, ...(a.allocated === '0' ? {} : repriceAllocated({ unitPrice: '750.5' }, a.allocated)) },
+      data: {
+        from: 'queued',
+        ...a,
+        ...(a.allocated === '0' ? {} : repriceAllocated({ unitPrice: '750.5' }, a.allocated)),
+      },
     })),
   ];
   let prev = GENESIS_HASH;
@@ -123,7 +127,10 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
       clock: systemClock,
       config,
     });
-    const ctx = { actor: { sub: 'bench-admin', role: 'admin' as const, companyId: null }, requestId: 'bench-round' };
+    const ctx = {
+      actor: { sub: 'bench-admin', role: 'admin' as const, companyId: null },
+      requestId: 'bench-round',
+    };
     try {
       const rounds: number[] = [];
       const previews: number[] = [];
@@ -190,7 +197,17 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
           'all allocations in one INSERT … SELECT FROM json_to_recordset, all draws in one UPDATE … FROM json_to_recordset, ' +
           'the mineral row, events in batches of 2,000 (hashing included)',
       );
-      s.data = { rounds, previews, memory, fullMemory, round, preview, inMemory, inMemoryFull, target: { commitMs: 2000, ratio: 5 } };
+      s.data = {
+        rounds,
+        previews,
+        memory,
+        fullMemory,
+        round,
+        preview,
+        inMemory,
+        inMemoryFull,
+        target: { commitMs: 2000, ratio: 5 },
+      };
     } finally {
       await database.close();
     }

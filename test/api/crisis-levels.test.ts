@@ -85,7 +85,9 @@ describeDb('level changes mid-flight', () => {
       if (e.action !== 'draw.submitted') continue;
       const d = e.data as { status: string; disruptionId: string | null; id: string };
       const shouldQueue = level === 'emergency' || queued > 0;
-      expect(d.status, `draw ${d.id} at ${level} with ${queued} queued`).toBe(shouldQueue ? 'queued' : 'pending');
+      expect(d.status, `draw ${d.id} at ${level} with ${queued} queued`).toBe(
+        shouldQueue ? 'queued' : 'pending',
+      );
       expect(d.disruptionId).toBe(active);
       if (d.status === 'queued') queued++;
       if (d.status === 'queued' && level === 'none') seen.queuedAfterEnd++;
@@ -102,7 +104,9 @@ describeDb('level changes mid-flight', () => {
     }
     // The running totals match the draws.
     const [m] = rowsOf(
-      await t.database.db.execute(sql`select reserved::text, queued::text from minerals where code = ${code}`),
+      await t.database.db.execute(
+        sql`select reserved::text, queued::text from minerals where code = ${code}`,
+      ),
     );
     const [sums] = rowsOf(
       await t.database.db.execute(sql`select

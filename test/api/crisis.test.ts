@@ -53,8 +53,17 @@ describeDb('crisis operations', () => {
     it('PATCH accepts only the class and the limit, audits agreement.updated, refuses a terminated one', async () => {
       const r = await setupReserve(t);
       const admin = bearer(t.admin);
-      for (const body of [{}, { maxOutstanding: '1' }, { priorityClass: 'DO', unitPrice: '1' }, { status: 'terminated' }]) {
-        expectProblem(await t.api.patch(`/v1/agreements/${r.agreementId}`).set(admin).send(body), 400, 'validation-error');
+      for (const body of [
+        {},
+        { maxOutstanding: '1' },
+        { priorityClass: 'DO', unitPrice: '1' },
+        { status: 'terminated' },
+      ]) {
+        expectProblem(
+          await t.api.patch(`/v1/agreements/${r.agreementId}`).set(admin).send(body),
+          400,
+          'validation-error',
+        );
       }
       const before = await auditCount(t);
       const seq = before;
@@ -63,7 +72,11 @@ describeDb('crisis operations', () => {
         .set(admin)
         .send({ priorityClass: 'DO', routineLimitPercent: '25.00' });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body).toMatchObject({ priorityClass: 'DO', routineLimitPercent: '25', maxOutstanding: '500' });
+      expect(res.body).toMatchObject({
+        priorityClass: 'DO',
+        routineLimitPercent: '25',
+        maxOutstanding: '500',
+      });
       const [event] = await auditEventsAfter(t, seq);
       expect(event).toMatchObject({
         action: 'agreement.updated',
@@ -71,7 +84,11 @@ describeDb('crisis operations', () => {
         entityId: r.agreementId,
         data: { changes: { priorityClass: 'DO', routineLimitPercent: '25' } },
       });
-      expectProblem(await t.api.patch(`/v1/agreements/${randomUUID()}`).set(admin).send({ priorityClass: 'DX' }), 404, 'not-found');
+      expectProblem(
+        await t.api.patch(`/v1/agreements/${randomUUID()}`).set(admin).send({ priorityClass: 'DX' }),
+        404,
+        'not-found',
+      );
       expect((await t.api.post(`/v1/agreements/${r.agreementId}/terminate`).set(admin)).status).toBe(200);
       const after = await auditCount(t);
       expectProblem(
@@ -81,7 +98,10 @@ describeDb('crisis operations', () => {
       );
       expect(await auditCount(t)).toBe(after);
       expectProblem(
-        await t.api.patch(`/v1/agreements/${r.agreementId}`).set(bearer(r.company)).send({ priorityClass: 'DX' }),
+        await t.api
+          .patch(`/v1/agreements/${r.agreementId}`)
+          .set(bearer(r.company))
+          .send({ priorityClass: 'DX' }),
         403,
         'forbidden',
       );
@@ -124,7 +144,12 @@ describeDb('crisis operations', () => {
       const res = await t.api
         .post('/v1/disruptions')
         .set(bearer(t.admin))
-        .send({ title: 'Export licensing', mineralCodes: [ge, ga], level: 'alert', description: 'Licences required' });
+        .send({
+          title: 'Export licensing',
+          mineralCodes: [ge, ga],
+          level: 'alert',
+          description: 'Licences required',
+        });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.headers.location).toBe(`/v1/disruptions/${res.body.id}`);
       expect(res.body).toMatchObject({
@@ -139,23 +164,41 @@ describeDb('crisis operations', () => {
       expect(res.body.declaredAt).toBe(res.body.createdAt);
       const id = res.body.id as string;
       const [declared] = await auditEventsAfter(t, seq);
-      expect(declared).toMatchObject({ action: 'disruption.declared', entityType: 'disruption', entityId: id, data: res.body });
+      expect(declared).toMatchObject({
+        action: 'disruption.declared',
+        entityType: 'disruption',
+        entityId: id,
+        data: res.body,
+      });
 
       const company = await t.token('company', randomUUID(), 'reader');
       expect((await t.api.get(`/v1/disruptions/${id}`).set(bearer(company))).body).toEqual(res.body);
       const byMineral = await t.api.get('/v1/disruptions').query({ mineral: ga }).set(bearer(t.auditor));
       expect(byMineral.body.data.map((d: { id: string }) => d.id)).toEqual([id]);
-      const none = await t.api.get('/v1/disruptions').query({ mineral: ga, status: 'ended' }).set(bearer(t.admin));
+      const none = await t.api
+        .get('/v1/disruptions')
+        .query({ mineral: ga, status: 'ended' })
+        .set(bearer(t.admin));
       expect(none.body.data).toEqual([]);
       expect((await inventoryOf(t, ga)).disruptionLevel).toBe('alert');
 
-      const patched = await t.api.patch(`/v1/disruptions/${id}`).set(bearer(t.admin)).send({ level: 'emergency', title: 'Export ban' });
+      const patched = await t.api
+        .patch(`/v1/disruptions/${id}`)
+        .set(bearer(t.admin))
+        .send({ level: 'emergency', title: 'Export ban' });
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject({ level: 'emergency', title: 'Export ban', mineralCodes: [ge, ga] });
       expect((await inventoryOf(t, ge)).disruptionLevel).toBe('emergency');
-      expectProblem(await t.api.patch(`/v1/disruptions/${id}`).set(bearer(t.admin)).send({}), 400, 'validation-error');
       expectProblem(
-        await t.api.patch(`/v1/disruptions/${id}`).set(bearer(t.admin)).send({ mineralCodes: [ga] }),
+        await t.api.patch(`/v1/disruptions/${id}`).set(bearer(t.admin)).send({}),
+        400,
+        'validation-error',
+      );
+      expectProblem(
+        await t.api
+          .patch(`/v1/disruptions/${id}`)
+          .set(bearer(t.admin))
+          .send({ mineralCodes: [ga] }),
         400,
         'validation-error',
       );
@@ -167,17 +210,35 @@ describeDb('crisis operations', () => {
       expect(ended.body.endedAt).not.toBeNull();
       expect((await inventoryOf(t, ga)).disruptionLevel).toBe('none');
       const events = await auditEventsAfter(t, seq);
-      expect(events.map((e) => e.action)).toEqual(['disruption.declared', 'disruption.updated', 'disruption.ended']);
+      expect(events.map((e) => e.action)).toEqual([
+        'disruption.declared',
+        'disruption.updated',
+        'disruption.ended',
+      ]);
       const count = await auditCount(t);
-      expectProblem(await t.api.post(`/v1/disruptions/${id}/end`).set(bearer(t.admin)).send({ reason: 'again' }), 409, 'invalid-state-transition');
-      expectProblem(await t.api.patch(`/v1/disruptions/${id}`).set(bearer(t.admin)).send({ level: 'alert' }), 409, 'invalid-state-transition');
+      expectProblem(
+        await t.api.post(`/v1/disruptions/${id}/end`).set(bearer(t.admin)).send({ reason: 'again' }),
+        409,
+        'invalid-state-transition',
+      );
+      expectProblem(
+        await t.api.patch(`/v1/disruptions/${id}`).set(bearer(t.admin)).send({ level: 'alert' }),
+        409,
+        'invalid-state-transition',
+      );
       expect(await auditCount(t)).toBe(count);
-      const endedList = await t.api.get('/v1/disruptions').query({ mineral: ga, status: 'ended' }).set(bearer(t.admin));
+      const endedList = await t.api
+        .get('/v1/disruptions')
+        .query({ mineral: ga, status: 'ended' })
+        .set(bearer(t.admin));
       expect(endedList.body.data.map((d: { id: string }) => d.id)).toEqual([id]);
       // The minerals are free again.
       const again = await declare(t, [ga], 'alert', 'Second wave');
       expect(again.status).toBe('active');
-      const reason = await t.api.post(`/v1/disruptions/${again.id}/end`).set(bearer(t.admin)).send({ reason: 'licences granted' });
+      const reason = await t.api
+        .post(`/v1/disruptions/${again.id}/end`)
+        .set(bearer(t.admin))
+        .send({ reason: 'licences granted' });
       expect(reason.body.endReason).toBe('licences granted');
     });
 
@@ -187,17 +248,25 @@ describeDb('crisis operations', () => {
       await declare(t, [a], 'alert');
       const count = await auditCount(t);
       expectProblem(
-        await t.api.post('/v1/disruptions').set(bearer(t.admin)).send({ title: 'x', mineralCodes: [b, a], level: 'emergency' }),
+        await t.api
+          .post('/v1/disruptions')
+          .set(bearer(t.admin))
+          .send({ title: 'x', mineralCodes: [b, a], level: 'emergency' }),
         409,
         'conflict',
       );
       expectProblem(
-        await t.api.post('/v1/disruptions').set(bearer(t.admin)).send({ title: 'x', mineralCodes: [b, 'NO_SUCH_MINERAL'], level: 'alert' }),
+        await t.api
+          .post('/v1/disruptions')
+          .set(bearer(t.admin))
+          .send({ title: 'x', mineralCodes: [b, 'NO_SUCH_MINERAL'], level: 'alert' }),
         404,
         'not-found',
       );
       expect(await auditCount(t)).toBe(count);
-      expect((await t.api.get('/v1/disruptions').query({ mineral: b }).set(bearer(t.admin))).body.data).toEqual([]);
+      expect(
+        (await t.api.get('/v1/disruptions').query({ mineral: b }).set(bearer(t.admin))).body.data,
+      ).toEqual([]);
       for (const body of [
         { title: 'x', mineralCodes: [], level: 'alert' },
         { title: 'x', mineralCodes: [b, b], level: 'alert' },
@@ -208,10 +277,22 @@ describeDb('crisis operations', () => {
         { title: 'x', mineralCodes: [b], level: 'alert', description: 'x'.repeat(2001) },
         { title: 'x', mineralCodes: [b], level: 'alert', status: 'ended' },
       ]) {
-        expectProblem(await t.api.post('/v1/disruptions').set(bearer(t.admin)).send(body), 400, 'validation-error');
+        expectProblem(
+          await t.api.post('/v1/disruptions').set(bearer(t.admin)).send(body),
+          400,
+          'validation-error',
+        );
       }
-      expectProblem(await t.api.get(`/v1/disruptions/${randomUUID()}`).set(bearer(t.admin)), 404, 'not-found');
-      expectProblem(await t.api.post(`/v1/disruptions/${randomUUID()}/end`).set(bearer(t.admin)), 404, 'not-found');
+      expectProblem(
+        await t.api.get(`/v1/disruptions/${randomUUID()}`).set(bearer(t.admin)),
+        404,
+        'not-found',
+      );
+      expectProblem(
+        await t.api.post(`/v1/disruptions/${randomUUID()}/end`).set(bearer(t.admin)),
+        404,
+        'not-found',
+      );
     });
 
     it('the database itself refuses a second active row for a mineral', async () => {
@@ -237,13 +318,31 @@ describeDb('crisis operations', () => {
       const d = await declare(t, [r.mineralCode], 'alert');
       const res = await submit(t, { token: r.company } as never, r.mineralCode, '100');
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ status: 'pending', disruptionId: d.id, requestedQuantity: '100', allocationRoundId: null });
-      expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ reserved: '100', drawable: '0', queued: '0', disruptionLevel: 'alert' });
-      expectProblem(await submit(t, { token: r.company } as never, r.mineralCode, '0.001'), 409, 'insufficient-stock');
+      expect(res.body).toMatchObject({
+        status: 'pending',
+        disruptionId: d.id,
+        requestedQuantity: '100',
+        allocationRoundId: null,
+      });
+      expect(await inventoryOf(t, r.mineralCode)).toMatchObject({
+        reserved: '100',
+        drawable: '0',
+        queued: '0',
+        disruptionLevel: 'alert',
+      });
+      expectProblem(
+        await submit(t, { token: r.company } as never, r.mineralCode, '0.001'),
+        409,
+        'insufficient-stock',
+      );
     });
 
     it('at emergency: queued without a hold, no stock check, floor released in inventory, decided only by a round', async () => {
-      const r = await setupReserve(t, { minimumReserve: '600', lots: [{ quantity: '1000' }], maxOutstanding: '5000' });
+      const r = await setupReserve(t, {
+        minimumReserve: '600',
+        lots: [{ quantity: '1000' }],
+        maxOutstanding: '5000',
+      });
       const own = { token: r.company } as never;
       await draw(t, own, r.mineralCode, '300', 'pending');
       const d = await declare(t, [r.mineralCode], 'emergency');
@@ -271,7 +370,11 @@ describeDb('crisis operations', () => {
       // held 300 + queued 2000.5 + x ≤ 5000
       expectProblem(await submit(t, own, r.mineralCode, '2699.501'), 409, 'entitlement-exceeded');
       for (const action of ['approve', 'fulfil']) {
-        expectProblem(await t.api.post(`/v1/draws/${q.id}/${action}`).set(bearer(t.admin)), 409, 'invalid-state-transition');
+        expectProblem(
+          await t.api.post(`/v1/draws/${q.id}/${action}`).set(bearer(t.admin)),
+          409,
+          'invalid-state-transition',
+        );
       }
       expectProblem(
         await t.api.post(`/v1/draws/${q.id}/reject`).set(bearer(t.admin)).send({ reason: 'no' }),
@@ -309,10 +412,19 @@ describeDb('crisis operations', () => {
       expect((await getDraw(t, q.id)).status).toBe('queued');
       const behindNone = await draw(t, own, r.mineralCode, '5', 'queued');
       expect(behindNone.disruptionId).toBeNull();
-      expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ queued: '20', disruptionLevel: 'none', drawable: '1000' });
+      expect(await inventoryOf(t, r.mineralCode)).toMatchObject({
+        queued: '20',
+        disruptionLevel: 'none',
+        drawable: '1000',
+      });
       const done = await round(t, { mineralCode: r.mineralCode });
       expect(done.status, JSON.stringify(done.body)).toBe(201);
-      expect(done.body).toMatchObject({ level: 'none', disruptionId: null, supply: '1000', allocatedTotal: '20' });
+      expect(done.body).toMatchObject({
+        level: 'none',
+        disruptionId: null,
+        supply: '1000',
+        allocatedTotal: '20',
+      });
       await draw(t, own, r.mineralCode, '1', 'pending');
     });
 
@@ -322,7 +434,10 @@ describeDb('crisis operations', () => {
       await declare(t, [r.mineralCode], 'emergency');
       const mine = await draw(t, { token: r.company } as never, r.mineralCode, '1');
       const theirs = await draw(t, other, r.mineralCode, '2');
-      const queued = await t.api.get('/v1/draws').query({ status: 'queued', mineral: r.mineralCode }).set(bearer(t.admin));
+      const queued = await t.api
+        .get('/v1/draws')
+        .query({ status: 'queued', mineral: r.mineralCode })
+        .set(bearer(t.admin));
       expect(queued.body.data.map((d: { id: string }) => d.id)).toEqual([mine.id, theirs.id]);
       const done = await round(t, { mineralCode: r.mineralCode });
       const roundId = done.body.id as string;
@@ -330,9 +445,17 @@ describeDb('crisis operations', () => {
       expect(all.body.data.map((d: { id: string }) => d.id)).toEqual([mine.id, theirs.id]);
       const own = await t.api.get('/v1/draws').query({ allocationRoundId: roundId }).set(bearer(r.company));
       expect(own.body.data.map((d: { id: string }) => d.id)).toEqual([mine.id]);
-      expectProblem(await t.api.get(`/v1/allocation-rounds/${roundId}`).set(bearer(r.company)), 403, 'forbidden');
+      expectProblem(
+        await t.api.get(`/v1/allocation-rounds/${roundId}`).set(bearer(r.company)),
+        403,
+        'forbidden',
+      );
       expectProblem(await t.api.get('/v1/allocation-rounds').set(bearer(r.company)), 403, 'forbidden');
-      expectProblem(await t.api.get('/v1/draws').query({ allocationRoundId: 'nope' }).set(bearer(t.admin)), 400, 'validation-error');
+      expectProblem(
+        await t.api.get('/v1/draws').query({ allocationRoundId: 'nope' }).set(bearer(t.admin)),
+        400,
+        'validation-error',
+      );
     });
   });
 
@@ -340,7 +463,13 @@ describeDb('crisis operations', () => {
     it('answers 400, 404, 403, nothing-to-allocate and insufficient-stock in that order, writing nothing', async () => {
       const r = await setupReserve(t, { minimumReserve: '1000' }); // nothing above the floor
       const count = await auditCount(t);
-      for (const body of [{}, { mineralCode: r.mineralCode, supply: '0' }, { mineralCode: r.mineralCode, supply: '1.0001' }, { mineralCode: r.mineralCode, dryRun: 'yes' }, { mineralCode: r.mineralCode, extra: 1 }]) {
+      for (const body of [
+        {},
+        { mineralCode: r.mineralCode, supply: '0' },
+        { mineralCode: r.mineralCode, supply: '1.0001' },
+        { mineralCode: r.mineralCode, dryRun: 'yes' },
+        { mineralCode: r.mineralCode, extra: 1 },
+      ]) {
         expectProblem(await round(t, body), 400, 'validation-error');
       }
       expectProblem(await round(t, { mineralCode: 'NO_SUCH_MINERAL' }), 404, 'not-found');
@@ -354,14 +483,28 @@ describeDb('crisis operations', () => {
       // Default supply: the stock above the floor, 0 here.
       expectProblem(await round(t, { mineralCode: r.mineralCode }), 409, 'insufficient-stock');
       // At emergency a given supply may reach into the floor, up to drawable (= available, 1000).
-      expectProblem(await round(t, { mineralCode: r.mineralCode, supply: '1000.001' }), 409, 'insufficient-stock');
+      expectProblem(
+        await round(t, { mineralCode: r.mineralCode, supply: '1000.001' }),
+        409,
+        'insufficient-stock',
+      );
       expect(await auditCount(t)).toBe(count2);
       expect((await getDraw(t, q.id)).status).toBe('queued');
       expect(count2).toBeGreaterThan(count);
       const ok = await round(t, { mineralCode: r.mineralCode, supply: '1000' });
       expect(ok.status).toBe(201);
-      expect(ok.body).toMatchObject({ supply: '1000', allocatedTotal: '5', floorUsed: '5', level: 'emergency', disruptionId: d.id });
-      expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ reserved: '5', drawable: '995', queued: '0' });
+      expect(ok.body).toMatchObject({
+        supply: '1000',
+        allocatedTotal: '5',
+        floorUsed: '5',
+        level: 'emergency',
+        disruptionId: d.id,
+      });
+      expect(await inventoryOf(t, r.mineralCode)).toMatchObject({
+        reserved: '5',
+        drawable: '995',
+        queued: '0',
+      });
     });
 
     it('outside an emergency the supply stops at the floor', async () => {
@@ -369,7 +512,11 @@ describeDb('crisis operations', () => {
       const d = await declare(t, [r.mineralCode], 'emergency');
       await draw(t, { token: r.company } as never, r.mineralCode, '50');
       await setLevel(t, d.id, 'alert');
-      expectProblem(await round(t, { mineralCode: r.mineralCode, supply: '10.001' }), 409, 'insufficient-stock');
+      expectProblem(
+        await round(t, { mineralCode: r.mineralCode, supply: '10.001' }),
+        409,
+        'insufficient-stock',
+      );
       const ok = await round(t, { mineralCode: r.mineralCode, supply: '10' });
       expect(ok.body).toMatchObject({ level: 'alert', allocatedTotal: '10', floorUsed: '0' });
       expect(await inventoryOf(t, r.mineralCode)).toMatchObject({ reserved: '10', drawable: '0' });
@@ -380,7 +527,11 @@ describeDb('crisis operations', () => {
       const code = r.mineralCode;
       const dx = await member(t, code, { priorityClass: 'DX', maxOutstanding: '50', unitPrice: '10' });
       const small = await member(t, code, { priorityClass: 'DO', maxOutstanding: '100', unitPrice: '10' });
-      const large = await member(t, code, { priorityClass: 'DO', maxOutstanding: '300', unitPrice: '10.005' });
+      const large = await member(t, code, {
+        priorityClass: 'DO',
+        maxOutstanding: '300',
+        unitPrice: '10.005',
+      });
       const unrated = await member(t, code, { maxOutstanding: '1000' });
       const d = await declare(t, [code], 'emergency');
       const step = () => t.clock.advance(1000);
@@ -416,10 +567,28 @@ describeDb('crisis operations', () => {
         floorUsed: '0',
         allocations: [
           { drawId: a.id, companyId: dx.companyId, priorityClass: 'DX', requested: '30', allocated: '30' },
-          { drawId: l1.id, companyId: large.companyId, priorityClass: 'DO', requested: '150', allocated: '90' },
-          { drawId: s1.id, companyId: small.companyId, priorityClass: 'DO', requested: '50', allocated: '30' },
+          {
+            drawId: l1.id,
+            companyId: large.companyId,
+            priorityClass: 'DO',
+            requested: '150',
+            allocated: '90',
+          },
+          {
+            drawId: s1.id,
+            companyId: small.companyId,
+            priorityClass: 'DO',
+            requested: '50',
+            allocated: '30',
+          },
           { drawId: l2.id, companyId: large.companyId, priorityClass: 'DO', requested: '50', allocated: '0' },
-          { drawId: u.id, companyId: unrated.companyId, priorityClass: 'unrated', requested: '10', allocated: '0' },
+          {
+            drawId: u.id,
+            companyId: unrated.companyId,
+            priorityClass: 'unrated',
+            requested: '10',
+            allocated: '0',
+          },
         ],
       });
       expect({ ...preview.body, id: res.body.id, createdAt: res.body.createdAt }).toEqual(res.body);
@@ -440,9 +609,19 @@ describeDb('crisis operations', () => {
         reason: null,
       });
       expect((await getDraw(t, l1.id)).decidedAt).not.toBeNull();
-      expect(await getDraw(t, l2.id)).toMatchObject({ status: 'rejected', quantity: '50', reason: 'not allocated', allocationRoundId: res.body.id });
+      expect(await getDraw(t, l2.id)).toMatchObject({
+        status: 'rejected',
+        quantity: '50',
+        reason: 'not allocated',
+        allocationRoundId: res.body.id,
+      });
       expect(await getDraw(t, u.id)).toMatchObject({ status: 'rejected', reason: 'not allocated' });
-      expect(await inventoryOf(t, code)).toMatchObject({ onHand: '150', reserved: '150', queued: '0', drawable: '0' });
+      expect(await inventoryOf(t, code)).toMatchObject({
+        onHand: '150',
+        reserved: '150',
+        queued: '0',
+        drawable: '0',
+      });
 
       const events = await auditEventsAfter(t, seq);
       expect(events.map((e) => [e.action, e.entityId])).toEqual([
@@ -454,7 +633,13 @@ describeDb('crisis operations', () => {
         ['draw.rejected', u.id],
       ]);
       expect(events[0]).toMatchObject({ entityType: 'allocation_round', data: res.body });
-      expect(events[2]!.data).toMatchObject({ from: 'queued', to: 'approved', allocated: '90', quantity: '90', amount: '900.45' });
+      expect(events[2]!.data).toMatchObject({
+        from: 'queued',
+        to: 'approved',
+        allocated: '90',
+        quantity: '90',
+        amount: '900.45',
+      });
       // An allocated draw is an ordinary approved draw from here on.
       const fulfilled = await t.api.post(`/v1/draws/${l1.id}/fulfil`).set(bearer(t.admin));
       expect(fulfilled.status, JSON.stringify(fulfilled.body)).toBe(200);
@@ -476,15 +661,24 @@ describeDb('crisis operations', () => {
       const s = await draw(t, suspended, code, '10');
       const o = await draw(t, overdue, code, '10');
       const f = await draw(t, fine, code, '10');
-      await t.api.patch(`/v1/companies/${suspended.companyId}`).set(bearer(t.admin)).send({ status: 'suspended' });
+      await t.api
+        .patch(`/v1/companies/${suspended.companyId}`)
+        .set(bearer(t.admin))
+        .send({ status: 'suspended' });
       t.clock.advance(31 * DAY_MS);
       const res = await round(t, { mineralCode: code, supply: '5' });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.body).toMatchObject({ requestedTotal: '30', allocatedTotal: '5' });
-      const byDraw = new Map(res.body.allocations.map((a: { drawId: string; allocated: string }) => [a.drawId, a.allocated]));
+      const byDraw = new Map(
+        res.body.allocations.map((a: { drawId: string; allocated: string }) => [a.drawId, a.allocated]),
+      );
       expect([byDraw.get(s.id), byDraw.get(o.id), byDraw.get(f.id)]).toEqual(['0', '0', '5']);
       for (const id of [s.id, o.id]) {
-        expect(await getDraw(t, id)).toMatchObject({ status: 'rejected', reason: 'not eligible', allocationRoundId: res.body.id });
+        expect(await getDraw(t, id)).toMatchObject({
+          status: 'rejected',
+          reason: 'not eligible',
+          allocationRoundId: res.body.id,
+        });
       }
     });
 
@@ -500,7 +694,11 @@ describeDb('crisis operations', () => {
       }
       // 0.002 among three equal weights: 0.000666… each, all remainders equal → the two earliest.
       const res = await round(t, { mineralCode: code, supply: '0.002' });
-      expect(res.body.allocations.map((a: { allocated: string }) => a.allocated)).toEqual(['0.001', '0.001', '0']);
+      expect(res.body.allocations.map((a: { allocated: string }) => a.allocated)).toEqual([
+        '0.001',
+        '0.001',
+        '0',
+      ]);
       expect(res.body.allocations.map((a: { drawId: string }) => a.drawId)).toEqual(draws.map((d) => d.id));
     });
 
@@ -529,7 +727,9 @@ describeDb('crisis operations', () => {
           sql`select position, draw_id from allocation_round_allocations where round_id = ${res.body.id} order by position`,
         ),
       );
-      expect(rows.map((x) => x.draw_id)).toEqual(res.body.allocations.map((a: { drawId: string }) => a.drawId));
+      expect(rows.map((x) => x.draw_id)).toEqual(
+        res.body.allocations.map((a: { drawId: string }) => a.drawId),
+      );
     });
   });
 });

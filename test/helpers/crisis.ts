@@ -37,7 +37,12 @@ export interface Member {
 export async function member(
   t: TestApp,
   mineralCode: string,
-  terms: { maxOutstanding?: string; priorityClass?: string; routineLimitPercent?: string; unitPrice?: string } = {},
+  terms: {
+    maxOutstanding?: string;
+    priorityClass?: string;
+    routineLimitPercent?: string;
+    unitPrice?: string;
+  } = {},
 ): Promise<Member> {
   const companyId = await newCompany(t);
   const res = await t.api

@@ -49,10 +49,20 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
   it('decides every queued draw exactly once under concurrent submissions, cancellations and rounds', async () => {
     const code = `CRISIS_${randomBytes(4).toString('hex').toUpperCase()}`;
     expect(
-      (await call(api(0), 'POST', '/v1/minerals', admin, { code, name: code, unit: 'kg', minimumReserve: '50' }))
-        .status,
+      (
+        await call(api(0), 'POST', '/v1/minerals', admin, {
+          code,
+          name: code,
+          unit: 'kg',
+          minimumReserve: '50',
+        })
+      ).status,
     ).toBe(201);
-    const depot = await call(api(1), 'POST', '/v1/depots', admin, { code: `D_${code}`, name: 'D', country: 'US' });
+    const depot = await call(api(1), 'POST', '/v1/depots', admin, {
+      code: `D_${code}`,
+      name: 'D',
+      country: 'US',
+    });
     for (const quantity of ['80', '120']) {
       const lot = await call(api(2), 'POST', '/v1/lots', admin, {
         mineralCode: code,
@@ -121,9 +131,16 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
       ),
       Promise.all(
         [0, 1, 2].map((i) =>
-          call(api(i), 'POST', '/v1/allocation-rounds', admin, { mineralCode: code }, {
-            'idempotency-key': `round-${code}-${i}`,
-          }),
+          call(
+            api(i),
+            'POST',
+            '/v1/allocation-rounds',
+            admin,
+            { mineralCode: code },
+            {
+              'idempotency-key': `round-${code}-${i}`,
+            },
+          ),
         ),
       ),
     ]);
@@ -144,7 +161,8 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
       }
     }
     // Whatever is still queued goes to a final round (a round needs stock above the floor).
-    const [still] = await sql`select count(*)::int as n from draws where mineral_code = ${code} and status = 'queued'`;
+    const [still] =
+      await sql`select count(*)::int as n from draws where mineral_code = ${code} and status = 'queued'`;
     if (still!.n > 0) {
       const last = await call(api(1), 'POST', '/v1/allocation-rounds', admin, {
         mineralCode: code,
@@ -153,13 +171,17 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
       expect([201, 409]).toContain(last.status);
       if (last.status === 409) {
         // Nothing above the floor: release it by declaring nothing new but supplying from the floor.
-        const floor = await call(api(1), 'POST', '/v1/allocation-rounds', admin, { mineralCode: code, supply: '0.001' });
+        const floor = await call(api(1), 'POST', '/v1/allocation-rounds', admin, {
+          mineralCode: code,
+          supply: '0.001',
+        });
         expect(floor.status, JSON.stringify(floor.body)).toBe(201);
       }
     }
 
     // Exactly once: no draw left queued, none both cancelled and in a round, every decided draw in one round.
-    const draws = await sql`select id, status, quantity::text, requested_quantity::text, allocation_round_id, reason
+    const draws =
+      await sql`select id, status, quantity::text, requested_quantity::text, allocation_round_id, reason
       from draws where mineral_code = ${code}`;
     expect(draws.filter((d) => d.status === 'queued')).toHaveLength(0);
     const allocations = await sql`select a.draw_id, count(*)::int as n, sum(a.allocated)::text as allocated
@@ -200,14 +222,18 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
     const ok = [...queuedFirst, ...second.filter((r) => r.status === 201)];
     expect(draws).toHaveLength(ok.length);
     for (const r of rounds.filter((x) => x.status === 201)) {
-      const [stored] = await sql`select allocated_total::text from allocation_rounds where id = ${r.body.id as string}`;
+      const [stored] =
+        await sql`select allocated_total::text from allocation_rounds where id = ${r.body.id as string}`;
       expect(dec(stored!.allocated_total).eq(String(r.body.allocatedTotal))).toBe(true);
     }
 
     // Stock: reserved = open holds, queued = 0, the floor held except where a round said it used it.
-    const [m] = await sql`select on_hand::text, reserved::text, queued::text, minimum_reserve::text from minerals where code = ${code}`;
-    const [holds] = await sql`select coalesce(sum(quantity), 0)::text as total from draws where mineral_code = ${code} and status in ('pending', 'approved')`;
-    const [floorUsed] = await sql`select coalesce(sum(floor_used), 0)::text as total from allocation_rounds where mineral_code = ${code}`;
+    const [m] =
+      await sql`select on_hand::text, reserved::text, queued::text, minimum_reserve::text from minerals where code = ${code}`;
+    const [holds] =
+      await sql`select coalesce(sum(quantity), 0)::text as total from draws where mineral_code = ${code} and status in ('pending', 'approved')`;
+    const [floorUsed] =
+      await sql`select coalesce(sum(floor_used), 0)::text as total from allocation_rounds where mineral_code = ${code}`;
     expect(dec(m!.reserved).eq(holds!.total)).toBe(true);
     expect(dec(m!.queued).isZero()).toBe(true);
     expect(dec(m!.reserved).lte(dec(m!.on_hand).minus(m!.minimum_reserve).plus(floorUsed!.total))).toBe(true);
@@ -216,7 +242,8 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
     // The chain is gapless and valid.
     const verify = await call(api(2), 'GET', '/v1/audit-events/verify', auditor);
     expect(verify.body).toMatchObject({ valid: true, firstInvalidSeq: null });
-    const [seqs] = await sql`select min(seq)::int as lo, max(seq)::int as hi, count(*)::int as n from audit_events`;
+    const [seqs] =
+      await sql`select min(seq)::int as lo, max(seq)::int as hi, count(*)::int as n from audit_events`;
     expect(seqs).toMatchObject({ lo: 1, hi: seqs!.n });
     // One draw.allocated or draw.rejected per decided draw, one draw.cancelled per cancellation.
     const [counts] = await sql`select

@@ -73,9 +73,13 @@ describe('submission checks', () => {
       'no-agreement',
     );
     expect(checkDraw({ ...base, quantity: '1000' })?.kind).toBe('entitlement-exceeded');
-    expect(checkDraw({ ...base, agreement: { maxOutstanding: '10000', routineLimitPercent: '100' }, quantity: '1000' })?.kind).toBe(
-      'insufficient-stock',
-    );
+    expect(
+      checkDraw({
+        ...base,
+        agreement: { maxOutstanding: '10000', routineLimitPercent: '100' },
+        quantity: '1000',
+      })?.kind,
+    ).toBe('insufficient-stock');
     expect(checkDraw(base)).toBeNull();
   });
   it('counts held and outstanding (premium included) against maxOutstanding, inclusively', () => {
@@ -90,13 +94,15 @@ describe('submission checks', () => {
     expect(drawable({ onHand: '100', reserved: '50', minimumReserve: '60' }, 'alert').toFixed()).toBe('0');
   });
   it('releases the floor at emergency: drawable = available', () => {
-    expect(drawable({ onHand: '100', reserved: '30', minimumReserve: '60' }, 'emergency').toFixed()).toBe('70');
+    expect(drawable({ onHand: '100', reserved: '30', minimumReserve: '60' }, 'emergency').toFixed()).toBe(
+      '70',
+    );
   });
   it('counts queued draws in the cap, inclusively', () => {
     expect(checkDraw({ ...base, held: '40', queued: '40', outstanding: '10', quantity: '10' })).toBeNull();
-    expect(checkDraw({ ...base, held: '40', queued: '40.001', outstanding: '10', quantity: '10' })?.kind).toBe(
-      'entitlement-exceeded',
-    );
+    expect(
+      checkDraw({ ...base, held: '40', queued: '40.001', outstanding: '10', quantity: '10' })?.kind,
+    ).toBe('entitlement-exceeded');
   });
   it('caps routine draws at maxOutstanding × routineLimitPercent / 100 rounded down, the whole at emergency', () => {
     const terms = { maxOutstanding: '10.001', routineLimitPercent: '33.33' };
@@ -105,7 +111,13 @@ describe('submission checks', () => {
     expect(entitlementCap(terms, 'alert').toFixed()).toBe('3.333');
     expect(entitlementCap(terms, 'emergency').toFixed()).toBe('10.001');
     const at = (level: Level, quantity: string) =>
-      checkDraw({ ...base, agreement: terms, level, quantity, position: { ...base.position, onHand: '1000' } });
+      checkDraw({
+        ...base,
+        agreement: terms,
+        level,
+        quantity,
+        position: { ...base.position, onHand: '1000' },
+      });
     expect(at('none', '3.333')).toBeNull();
     expect(at('none', '3.334')?.kind).toBe('entitlement-exceeded');
     expect(at('alert', '3.334')?.kind).toBe('entitlement-exceeded');
@@ -113,7 +125,9 @@ describe('submission checks', () => {
     expect(at('emergency', '10.002')?.kind).toBe('entitlement-exceeded');
   });
   it('skips the stock check of a queued submission, but not the others', () => {
-    expect(checkDraw({ ...base, quantity: '99', position: { ...base.position, onHand: '1' }, queue: true })).toBeNull();
+    expect(
+      checkDraw({ ...base, quantity: '99', position: { ...base.position, onHand: '1' }, queue: true }),
+    ).toBeNull();
     expect(checkDraw({ ...base, quantity: '101', queue: true })?.kind).toBe('entitlement-exceeded');
     expect(checkDraw({ ...base, companyStatus: 'suspended', queue: true })?.kind).toBe('company-inactive');
   });
@@ -125,7 +139,10 @@ describe('submission checks', () => {
     expect(queues('alert', '5')).toBe(true);
   });
   it('re-prices an allocated draw on its allocation', () => {
-    expect(repriceAllocated({ unitPrice: '110.25' }, '200.5')).toEqual({ quantity: '200.5', amount: '22105.12' });
+    expect(repriceAllocated({ unitPrice: '110.25' }, '200.5')).toEqual({
+      quantity: '200.5',
+      amount: '22105.12',
+    });
   });
 });
 

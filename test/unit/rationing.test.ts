@@ -21,21 +21,19 @@ const drawArb = fc.record({
   eligible: fc.integer({ min: 0, max: 9 }).map((n) => n < 8),
 });
 
-const queueArb = fc
-  .array(drawArb, { minLength: 1, maxLength: 40 })
-  .map((list) =>
-    list.map(
-      (d, i): QueuedDraw => ({
-        id: `d-${String(i).padStart(4, '0')}`,
-        companyId: companyId(d.company),
-        priorityClass: d.priorityClass,
-        quantity: d.quantity,
-        createdAtMs: d.createdAtMs,
-        weight: d.weight,
-        eligible: d.eligible,
-      }),
-    ),
-  );
+const queueArb = fc.array(drawArb, { minLength: 1, maxLength: 40 }).map((list) =>
+  list.map(
+    (d, i): QueuedDraw => ({
+      id: `d-${String(i).padStart(4, '0')}`,
+      companyId: companyId(d.company),
+      priorityClass: d.priorityClass,
+      quantity: d.quantity,
+      createdAtMs: d.createdAtMs,
+      weight: d.weight,
+      eligible: d.eligible,
+    }),
+  ),
+);
 
 const roundArb = queueArb.chain((draws) => {
   const total = draws.reduce((s, d) => s + d.quantity, 0n);
@@ -89,7 +87,9 @@ describe('rationing (allocation round rule)', () => {
     expect(fromThousandths(12500n)).toBe('12.5');
     expect(fromThousandths(0n)).toBe('0');
     expect(fromThousandths(1n)).toBe('0.001');
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 18n }), (n) => toThousandths(fromThousandths(n)) === n));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 18n }), (n) => toThousandths(fromThousandths(n)) === n),
+    );
   });
 
   it('hands out min(supply, Σ eligible requests), never more than a draw asked, nothing to the ineligible', () => {
@@ -215,7 +215,14 @@ describe('rationing (allocation round rule)', () => {
   });
 
   it('gives the figures of the worked example in docs/crisis.md', () => {
-    const q = (id: string, company: number, cls: PriorityClass, asks: number, weight: number, at: number): QueuedDraw => ({
+    const q = (
+      id: string,
+      company: number,
+      cls: PriorityClass,
+      asks: number,
+      weight: number,
+      at: number,
+    ): QueuedDraw => ({
       id,
       companyId: companyId(company),
       priorityClass: cls,
@@ -233,9 +240,25 @@ describe('rationing (allocation round rule)', () => {
       q('aurora', 5, 'unrated', 40, 800, 6),
     ];
     const at = (supply: number) =>
-      Object.fromEntries(ration(queue, BigInt(supply) * 1000n).decisions.map((d) => [d.drawId, fromThousandths(d.allocated)]));
-    expect(at(120)).toEqual({ meridian: '30', helios: '18', 'boreal-1': '54', cobalt: '18', 'boreal-2': '0', aurora: '0' });
-    expect(at(150)).toEqual({ meridian: '30', helios: '20', 'boreal-1': '75', cobalt: '25', 'boreal-2': '0', aurora: '0' });
+      Object.fromEntries(
+        ration(queue, BigInt(supply) * 1000n).decisions.map((d) => [d.drawId, fromThousandths(d.allocated)]),
+      );
+    expect(at(120)).toEqual({
+      meridian: '30',
+      helios: '18',
+      'boreal-1': '54',
+      cobalt: '18',
+      'boreal-2': '0',
+      aurora: '0',
+    });
+    expect(at(150)).toEqual({
+      meridian: '30',
+      helios: '20',
+      'boreal-1': '75',
+      cobalt: '25',
+      'boreal-2': '0',
+      aurora: '0',
+    });
   });
 
   it('breaks remainder ties by the earliest claim, then the smaller company id', () => {
@@ -249,7 +272,9 @@ describe('rationing (allocation round rule)', () => {
       eligible: true,
     });
     // 0.002 among three equal claims: the two earliest get 0.001.
-    expect(ration([q('a', 2, 5), q('b', 1, 9), q('c', 3, 1)], 2n).decisions.map((d) => [d.drawId, d.allocated])).toEqual([
+    expect(
+      ration([q('a', 2, 5), q('b', 1, 9), q('c', 3, 1)], 2n).decisions.map((d) => [d.drawId, d.allocated]),
+    ).toEqual([
       ['c', 1n],
       ['a', 1n],
       ['b', 0n],

@@ -25,7 +25,9 @@ export const agreements = pgTable(
     premiumPercent: numeric('premium_percent', { precision: 5, scale: 2 }).notNull(),
     priorityClass: text('priority_class', { enum: PRIORITY_CLASSES }).notNull().default('unrated'),
     /** The share of maxOutstanding a company may use outside an emergency, in percent. */
-    routineLimitPercent: numeric('routine_limit_percent', { precision: 5, scale: 2 }).notNull().default('100'),
+    routineLimitPercent: numeric('routine_limit_percent', { precision: 5, scale: 2 })
+      .notNull()
+      .default('100'),
     status: text('status', { enum: ['active', 'terminated'] }).notNull(),
     createdAt: instant('created_at').notNull(),
     terminatedAt: instant('terminated_at'),

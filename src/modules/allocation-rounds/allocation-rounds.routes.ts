@@ -22,8 +22,8 @@ export function allocationRoundRoutes(app: FastifyInstance, { allocationRounds }
       description:
         'Admin only. Decides every queued draw of the mineral at once: draws of suspended or overdue ' +
         'companies are rejected ("not eligible"); the supply goes to classes DX, DO, unrated in turn, and ' +
-        'within the first class it cannot satisfy, in proportion to the agreements\' maxOutstanding, never ' +
-        'more than asked; each company\'s share goes to its draws oldest first. Allocated draws become ' +
+        "within the first class it cannot satisfy, in proportion to the agreements' maxOutstanding, never " +
+        "more than asked; each company's share goes to its draws oldest first. Allocated draws become " +
         'approved with the allocated quantity (and are held); the others rejected ("not allocated"). Writes ' +
         'the round, then appends `allocation_round.completed` and one `draw.allocated` or `draw.rejected` ' +
         'per draw. With `dryRun: true` answers 200 with the same body (id and createdAt null) and writes ' +
@@ -61,7 +61,8 @@ export function allocationRoundRoutes(app: FastifyInstance, { allocationRounds }
       operationId: 'getAllocationRound',
       tags,
       summary: 'Get an allocation round with its allocations',
-      description: 'Admin and auditor (a company gets 403). Changes nothing. Problems: 404 for an unknown id.',
+      description:
+        'Admin and auditor (a company gets 403). Changes nothing. Problems: 404 for an unknown id.',
       security: BEARER,
       params: IdParams,
       response: { 200: AllocationRound, ...problems(403, 404) },

@@ -48,7 +48,10 @@ export const AllocationRoundList = page(AllocationRound);
 export const AllocationRoundListQuery = z.strictObject({ ...PageQuery, mineral: MineralCode.optional() });
 export type AllocationRoundListQuery = z.infer<typeof AllocationRoundListQuery>;
 
-export const roundView = (row: AllocationRoundRow, allocations: AllocationRoundAllocationRow[]): AllocationRound => ({
+export const roundView = (
+  row: AllocationRoundRow,
+  allocations: AllocationRoundAllocationRow[],
+): AllocationRound => ({
   id: row.id,
   mineralCode: row.mineralCode,
   disruptionId: row.disruptionId,

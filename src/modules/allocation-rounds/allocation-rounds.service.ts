@@ -58,7 +58,10 @@ export function createAllocationRoundService({ db, clock }: Deps) {
     const limit = drawable(mineral, level);
     const supply = input.supply === undefined ? above : dec(input.supply);
     if (supply.isZero()) {
-      throw new DomainError('insufficient-stock', `${mineral.code} has no stock above its floor to allocate.`);
+      throw new DomainError(
+        'insufficient-stock',
+        `${mineral.code} has no stock above its floor to allocate.`,
+      );
     }
     if (supply.gt(limit)) {
       throw new DomainError(
@@ -194,7 +197,12 @@ export function createAllocationRoundService({ db, clock }: Deps) {
     },
 
     async list(query: AllocationRoundListQuery): Promise<Page<AllocationRound>> {
-      const rows = await listRounds(db, { mineralCode: query.mineral }, decodeCursor(query.cursor), query.limit);
+      const rows = await listRounds(
+        db,
+        { mineralCode: query.mineral },
+        decodeCursor(query.cursor),
+        query.limit,
+      );
       const allocations = await allocationsOfRounds(
         db,
         rows.slice(0, query.limit).map((r) => r.id),

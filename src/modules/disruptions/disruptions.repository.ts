@@ -75,7 +75,8 @@ export async function mineralCodesOf(db: Db, ids: string[]): Promise<Map<string,
     .from(disruptionMinerals)
     .where(inArray(disruptionMinerals.disruptionId, ids))
     .orderBy(asc(disruptionMinerals.disruptionId), asc(disruptionMinerals.position));
-  for (const r of rows) byDisruption.set(r.disruptionId, [...(byDisruption.get(r.disruptionId) ?? []), r.mineralCode]);
+  for (const r of rows)
+    byDisruption.set(r.disruptionId, [...(byDisruption.get(r.disruptionId) ?? []), r.mineralCode]);
   return byDisruption;
 }
 

@@ -127,7 +127,12 @@ export function createDisruptionService({ db, clock }: Deps) {
         });
         await uncoverMinerals(tx, id);
         await appendEvents(tx, ctx, now, [
-          { action: 'disruption.ended', entityType: 'disruption', entityId: id, data: { reason: reason ?? null } },
+          {
+            action: 'disruption.ended',
+            entityType: 'disruption',
+            entityId: id,
+            data: { reason: reason ?? null },
+          },
         ]);
         return viewOf(tx, row);
       }),

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { instant } from '../../db/columns.js';
 import { minerals } from '../minerals/minerals.table.js';
 
@@ -52,9 +62,7 @@ export const disruptionMinerals = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.disruptionId, t.mineralCode] }),
-    uniqueIndex('disruption_minerals_one_active_idx')
-      .on(t.mineralCode)
-      .where(sql`${t.active}`),
+    uniqueIndex('disruption_minerals_one_active_idx').on(t.mineralCode).where(sql`${t.active}`),
     index('disruption_minerals_mineral_idx').on(t.mineralCode, t.disruptionId),
   ],
 );

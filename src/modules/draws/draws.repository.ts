@@ -77,34 +77,36 @@ export interface Submission {
 const submissionOf = (db: Db, withDepot: boolean) => {
   const companyId = sql.placeholder('companyId');
   const mineralCode = sql.placeholder('mineralCode');
-  return db
-    .select({
-      companyStatus: companies.status,
-      agreement: agreements,
-      depotId: withDepot ? existingDepotId(sql.placeholder('depotId')) : sql<null>`null`,
-      hasOverdueObligation: overdueExists(companyId, sql.placeholder('now')),
-      held: heldOf(companyId, mineralCode),
-      queued: queuedOf(companyId, mineralCode),
-      outstanding: outstandingOf(companyId, mineralCode),
-      disruptionId: disruptions.id,
-      disruptionLevel: disruptions.level,
-    })
-    .from(companies)
-    .leftJoin(
-      agreements,
-      and(
-        eq(agreements.companyId, companies.id),
-        eq(agreements.mineralCode, mineralCode),
-        eq(agreements.status, 'active'),
-      ),
-    )
-    // At most one row: the partial unique index on active disruption_minerals.
-    .leftJoin(
-      disruptionMinerals,
-      and(eq(disruptionMinerals.mineralCode, mineralCode), eq(disruptionMinerals.active, true)),
-    )
-    .leftJoin(disruptions, eq(disruptions.id, disruptionMinerals.disruptionId))
-    .where(eq(companies.id, companyId));
+  return (
+    db
+      .select({
+        companyStatus: companies.status,
+        agreement: agreements,
+        depotId: withDepot ? existingDepotId(sql.placeholder('depotId')) : sql<null>`null`,
+        hasOverdueObligation: overdueExists(companyId, sql.placeholder('now')),
+        held: heldOf(companyId, mineralCode),
+        queued: queuedOf(companyId, mineralCode),
+        outstanding: outstandingOf(companyId, mineralCode),
+        disruptionId: disruptions.id,
+        disruptionLevel: disruptions.level,
+      })
+      .from(companies)
+      .leftJoin(
+        agreements,
+        and(
+          eq(agreements.companyId, companies.id),
+          eq(agreements.mineralCode, mineralCode),
+          eq(agreements.status, 'active'),
+        ),
+      )
+      // At most one row: the partial unique index on active disruption_minerals.
+      .leftJoin(
+        disruptionMinerals,
+        and(eq(disruptionMinerals.mineralCode, mineralCode), eq(disruptionMinerals.active, true)),
+      )
+      .leftJoin(disruptions, eq(disruptions.id, disruptionMinerals.disruptionId))
+      .where(eq(companies.id, companyId))
+  );
 };
 const readSubmissionRow = statement('read_submission', (db) => submissionOf(db, false));
 const readSubmissionWithDepotRow = statement('read_submission_depot', (db) => submissionOf(db, true));

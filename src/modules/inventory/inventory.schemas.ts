@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dec, normalize } from '../../domain/decimal.js';
-import { drawable, type Level } from '../draws/draws.rules.js';
 import { DecimalOut, MineralCode, PageQuery, page } from '../../http/schemas.js';
+import { drawable, type Level } from '../draws/draws.rules.js';
 import type { MineralRow } from '../minerals/minerals.table.js';
 
 export const InventoryPosition = z
