@@ -11,15 +11,25 @@ import { driverScenario } from './scenarios/driver.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { type ProfileTarget, profileScenario } from './scenarios/profile.js';
 import { readScenario } from './scenarios/reads.js';
+import { roundsScenario } from './scenarios/rounds.js';
 import { scaleOutScenario } from './scenarios/scaleout.js';
 
 /**
  * `npm run bench` (quick: ~15–20 s per HTTP measurement) or `npm run bench -- --full` (60 s per HTTP
  * measurement, 1,000,000 audit events). `--only=driver,reads,draws-hot,draws-spread,audit,embedded,
- * scale-out` runs a subset; `--profile` (not part of the default run) profiles the server during the
+ * scale-out,rounds` runs a subset; `--profile` (not part of the default run) profiles the server during the
  * contended draw scenario. See BENCHMARKS.md.
  */
-const SCENARIOS = ['driver', 'reads', 'draws-hot', 'draws-spread', 'audit', 'embedded', 'scale-out'] as const;
+const SCENARIOS = [
+  'driver',
+  'reads',
+  'draws-hot',
+  'draws-spread',
+  'audit',
+  'embedded',
+  'scale-out',
+  'rounds',
+] as const;
 type Scenario = (typeof SCENARIOS)[number] | 'profile';
 
 function parseArgs(argv: string[]): {
@@ -84,6 +94,7 @@ async function main(): Promise<void> {
     audit: async () => [await auditScenario(plan)],
     embedded: async () => [await embeddedScenario(plan, postgresRates)],
     'scale-out': async () => [await scaleOutScenario(plan)],
+    rounds: async () => [await roundsScenario(plan)],
     profile: async () => [await profileScenario(plan, profileTarget)],
   };
   const failed: string[] = [];

@@ -269,7 +269,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an agreement's priority class or routine limit
+         * @description Admin only. Accepts `priorityClass` and/or `routineLimitPercent` (at least one; anything else, or an empty object, is a 400). Changes future draws only: every draw keeps the class and terms it was submitted under. Appends `agreement.updated`. Problems: 403 for other roles, 404 for an unknown agreement, 409 `invalid-state-transition` on a terminated agreement.
+         *
+         *     **Roles**: `admin`.
+         */
+        patch: operations["updateAgreement"];
         trace?: never;
     };
     "/v1/agreements/{id}/terminate": {
@@ -548,6 +554,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/disruptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List disruptions
+         * @description Every role. Filters: `status` (active or ended) and `mineral` (the disruptions whose mineralCodes contain it), in declaration order. Changes nothing.
+         *
+         *     **Roles**: `company`, `admin`, `auditor`.
+         */
+        get: operations["listDisruptions"];
+        put?: never;
+        /**
+         * Declare a supply disruption over one or more minerals
+         * @description Admin only. Puts the listed minerals at the given level from now on: `alert` changes no rule (it is recorded on draws and shown in inventory); `emergency` lifts every cap to the whole maxOutstanding, queues new draws for an allocation round and releases the floor for rounds. Appends `disruption.declared`. Problems: 403 for other roles, 404 for an unknown mineral code, 409 `conflict` when a mineral is already covered by an active disruption.
+         *
+         *     **Roles**: `admin`.
+         */
+        post: operations["declareDisruption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disruptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a disruption
+         * @description Every role. Changes nothing. Problems: 404 for an unknown id.
+         *
+         *     **Roles**: `company`, `admin`, `auditor`.
+         */
+        get: operations["getDisruption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an active disruption's level, title or description
+         * @description Admin only. Accepts `level`, `title`, `description` (at least one). A level change applies to every submission and round that takes the mineral after it; draws already submitted keep what they were. Appends `disruption.updated`. Problems: 403 for other roles, 404 for an unknown id, 409 `invalid-state-transition` on an ended disruption.
+         *
+         *     **Roles**: `admin`.
+         */
+        patch: operations["updateDisruption"];
+        trace?: never;
+    };
+    "/v1/disruptions/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a disruption
+         * @description Admin only. Body optional (`{ reason? }`). Its minerals return to level none and may be covered by a new declaration; draws still queued stay queued until a round or a cancellation. Appends `disruption.ended`. Problems: 403 for other roles, 404 for an unknown id, 409 `invalid-state-transition` on an ended disruption.
+         *
+         *     **Roles**: `admin`.
+         */
+        post: operations["endDisruption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/allocation-rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List allocation rounds
+         * @description Admin and auditor (a company gets 403; it sees its own decided draws through `GET /v1/draws?allocationRoundId=`). Filter `mineral`; in the order the rounds ran. Changes nothing.
+         *
+         *     **Roles**: `admin`, `auditor`.
+         */
+        get: operations["listAllocationRounds"];
+        put?: never;
+        /**
+         * Ration a mineral's queued draws in one deterministic round
+         * @description Admin only. Decides every queued draw of the mineral at once: draws of suspended or overdue companies are rejected ("not eligible"); the supply goes to classes DX, DO, unrated in turn, and within the first class it cannot satisfy, in proportion to the agreements' maxOutstanding, never more than asked; each company's share goes to its draws oldest first. Allocated draws become approved with the allocated quantity (and are held); the others rejected ("not allocated"). Writes the round, then appends `allocation_round.completed` and one `draw.allocated` or `draw.rejected` per draw. With `dryRun: true` answers 200 with the same body (id and createdAt null) and writes nothing. Send an Idempotency-Key: a retried round would ration whatever has queued since. Problems: 403 for other roles, 404 for an unknown mineral, 409 `nothing-to-allocate` without queued draws, 409 `insufficient-stock` when the supply is 0 or beyond drawable.
+         *
+         *     **Roles**: `admin`.
+         */
+        post: operations["runAllocationRound"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/allocation-rounds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an allocation round with its allocations
+         * @description Admin and auditor (a company gets 403). Changes nothing. Problems: 404 for an unknown id.
+         *
+         *     **Roles**: `admin`, `auditor`.
+         */
+        get: operations["getAllocationRound"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/obligations": {
         parameters: {
             query?: never;
@@ -728,14 +862,65 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description RFC 9457 problem details. `type` ends in one of the slugs: `validation-error`, `unauthorized`, `forbidden`, `not-found`, `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`, `payload-too-large`, `unsupported-media-type`, `idempotency-key-reuse`, `rate-limited`, `service-unavailable`, `internal` */
+        AgreementPatchInput: {
+            /**
+             * @description Rationing priority in an allocation round: DX before DO before unrated
+             * @enum {string}
+             */
+            priorityClass?: "DX" | "DO" | "unrated";
+            /**
+             * @description Share of maxOutstanding usable outside an emergency, in percent (0 < x ≤ 100, at most 2 decimals)
+             * @example 60
+             */
+            routineLimitPercent?: string;
+        };
+        AllocationRoundRunInput: {
+            /**
+             * @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE`
+             * @example GA
+             */
+            mineralCode: string;
+            /**
+             * @description What to hand out (> 0, ≤ 3 decimals). Default: the stock above the floor. May be larger, up to drawable (at emergency that reaches into the floor).
+             * @example 12.5
+             */
+            supply?: string;
+            /** @description Preview the round: 200, nothing written */
+            dryRun?: boolean;
+        };
+        DisruptionDeclareInput: {
+            title: string;
+            /**
+             * @example [
+             *       "GA",
+             *       "GE"
+             *     ]
+             */
+            mineralCodes: string[];
+            /**
+             * @description `alert` changes no rule; at `emergency` caps are the whole maxOutstanding, draws are queued for allocation rounds and the floor is released for rounds
+             * @enum {string}
+             */
+            level: "alert" | "emergency";
+            description?: string;
+        };
+        DisruptionPatchInput: {
+            /**
+             * @description `alert` changes no rule; at `emergency` caps are the whole maxOutstanding, draws are queued for allocation rounds and the floor is released for rounds
+             * @enum {string}
+             */
+            level?: "alert" | "emergency";
+            title?: string;
+            description?: string;
+        };
+        /** @description RFC 9457 problem details. `type` ends in one of the slugs: `validation-error`, `unauthorized`, `forbidden`, `not-found`, `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`, `payload-too-large`, `unsupported-media-type`, `idempotency-key-reuse`, `rate-limited`, `service-unavailable`, `internal` */
         Problem: {
             /**
              * @description A URI reference ending in the problem slug; clients match on the slug
              * @example /problems/insufficient-stock
              * @enum {string}
              */
-            type: "/problems/validation-error" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/insufficient-stock" | "/problems/entitlement-exceeded" | "/problems/no-agreement" | "/problems/company-inactive" | "/problems/obligations-overdue" | "/problems/invalid-state-transition" | "/problems/exceeds-outstanding" | "/problems/conflict" | "/problems/idempotency-key-in-progress" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/idempotency-key-reuse" | "/problems/rate-limited" | "/problems/service-unavailable" | "/problems/internal";
+            type: "/problems/validation-error" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/insufficient-stock" | "/problems/entitlement-exceeded" | "/problems/no-agreement" | "/problems/company-inactive" | "/problems/obligations-overdue" | "/problems/invalid-state-transition" | "/problems/exceeds-outstanding" | "/problems/conflict" | "/problems/nothing-to-allocate" | "/problems/idempotency-key-in-progress" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/idempotency-key-reuse" | "/problems/rate-limited" | "/problems/service-unavailable" | "/problems/internal";
             /** @example Insufficient stock */
             title: string;
             /** @example 409 */
@@ -772,10 +957,46 @@ export interface components {
             /** @example 12.5 */
             premiumPercent: string;
             /** @enum {string} */
+            priorityClass: "DX" | "DO" | "unrated";
+            /** @example 12.5 */
+            routineLimitPercent: string;
+            /** @enum {string} */
             status: "active" | "terminated";
             /** @example 2026-02-04T19:34:32.000Z */
             createdAt: string;
             terminatedAt: string | null;
+        };
+        RoundAllocation: {
+            /** Format: uuid */
+            drawId: string;
+            /** Format: uuid */
+            companyId: string;
+            /** @enum {string} */
+            priorityClass: "DX" | "DO" | "unrated";
+            /** @example 12.5 */
+            requested: string;
+            /** @example 12.5 */
+            allocated: string;
+        };
+        AllocationRound: {
+            /** @description null in a dry run */
+            id: string | null;
+            /** @example GA */
+            mineralCode: string;
+            disruptionId: string | null;
+            /** @enum {string} */
+            level: "none" | "alert" | "emergency";
+            /** @example 12.5 */
+            supply: string;
+            /** @example 12.5 */
+            requestedTotal: string;
+            /** @example 12.5 */
+            allocatedTotal: string;
+            /** @example 12.5 */
+            floorUsed: string;
+            /** @description null in a dry run */
+            createdAt: string | null;
+            allocations: components["schemas"]["RoundAllocation"][];
         };
         AuditEvent: {
             seq: number;
@@ -822,6 +1043,31 @@ export interface components {
             /** @example 2026-02-04T19:34:32.000Z */
             createdAt: string;
         };
+        Disruption: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            description: string | null;
+            /**
+             * @example [
+             *       "GA",
+             *       "GE"
+             *     ]
+             */
+            mineralCodes: string[];
+            /** @enum {string} */
+            level: "alert" | "emergency";
+            /** @enum {string} */
+            status: "active" | "ended";
+            /** @example 2026-02-04T19:34:32.000Z */
+            declaredAt: string;
+            endedAt: string | null;
+            endReason: string | null;
+            /** @example 2026-02-04T19:34:32.000Z */
+            createdAt: string;
+            /** @example 2026-02-04T19:34:32.000Z */
+            updatedAt: string;
+        };
         Draw: {
             /** Format: uuid */
             id: string;
@@ -829,8 +1075,16 @@ export interface components {
             companyId: string;
             /** @example GA */
             mineralCode: string;
-            /** @example 12.5 */
+            /**
+             * @description What is held or shipped; for a queued draw, the request; after a round, the allocation
+             * @example 12.5
+             */
             quantity: string;
+            /**
+             * @description The quantity submitted
+             * @example 12.5
+             */
+            requestedQuantity: string;
             /** @example 12.5 */
             unitPrice: string;
             /**
@@ -841,7 +1095,16 @@ export interface components {
             /** @example 12.5 */
             amount: string;
             /** @enum {string} */
-            status: "pending" | "approved" | "rejected" | "cancelled" | "fulfilled";
+            status: "pending" | "queued" | "approved" | "rejected" | "cancelled" | "fulfilled";
+            /**
+             * @description The agreement's class at submission
+             * @enum {string}
+             */
+            priorityClass: "DX" | "DO" | "unrated";
+            /** @description The active disruption covering the mineral at submission, any level */
+            disruptionId: string | null;
+            /** @description The allocation round that decided the draw, if rationed */
+            allocationRoundId: string | null;
             depotId: string | null;
             note: string | null;
             reason: string | null;
@@ -872,8 +1135,18 @@ export interface components {
             available: string;
             /** @example 12.5 */
             minimumReserve: string;
-            /** @example 12.5 */
+            /**
+             * @description max(0, available − minimumReserve); at level emergency the floor is released: available
+             * @example 12.5
+             */
             drawable: string;
+            /**
+             * @description Σ quantities of queued draws (not held)
+             * @example 12.5
+             */
+            queued: string;
+            /** @enum {string} */
+            disruptionLevel: "none" | "alert" | "emergency";
         };
         Lot: {
             /** Format: uuid */
@@ -1285,7 +1558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1834,7 +2107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -2221,7 +2494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -2621,6 +2894,16 @@ export interface operations {
                     replenishmentDays: number;
                     /** @example 2.5 */
                     premiumPercent: string;
+                    /**
+                     * @description Rationing priority in an allocation round: DX before DO before unrated
+                     * @enum {string}
+                     */
+                    priorityClass?: "DX" | "DO" | "unrated";
+                    /**
+                     * @description Share of maxOutstanding usable outside an emergency, in percent (0 < x ≤ 100, at most 2 decimals)
+                     * @example 60
+                     */
+                    routineLimitPercent?: string;
                 };
             };
         };
@@ -2694,7 +2977,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -3007,6 +3290,172 @@ export interface operations {
             };
         };
     };
+    updateAgreement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementPatchInput"];
+            };
+        };
+        responses: {
+            /** @description The updated agreement. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agreement"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (1 MiB by default). Problem type: `payload-too-large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not `application/json`. Problem type: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     terminateAgreement: {
         parameters: {
             query?: never;
@@ -3097,7 +3546,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -3429,7 +3878,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -3746,7 +4195,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -4061,10 +4510,11 @@ export interface operations {
             query?: {
                 limit?: string;
                 cursor?: string;
-                status?: "pending" | "approved" | "rejected" | "cancelled" | "fulfilled";
+                status?: "pending" | "queued" | "approved" | "rejected" | "cancelled" | "fulfilled";
                 /** @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE` */
                 mineral?: string;
                 companyId?: string;
+                allocationRoundId?: string;
             };
             header?: {
                 /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
@@ -4265,7 +4715,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -4561,7 +5011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -4749,7 +5199,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -4937,7 +5387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5136,7 +5586,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5182,6 +5632,1197 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDisruptions: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+                status?: "active" | "ended";
+                /** @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE` */
+                mineral?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of disruptions. `nextCursor` is the `cursor` for the next page, `null` on the last one. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Disruption"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declareDisruption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry (1-255 visible ASCII characters, else 400), scoped to the token subject and kept at least 24 hours. A repeat with the same method, path and body returns the stored status and body with `Idempotent-Replayed: true` and changes nothing; the same key with a different request → 422; while the first request still runs → 409 `idempotency-key-in-progress`. Requests rejected before they run (400, 401, 403, 413, 429) and server errors are not stored. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisruptionDeclareInput"];
+            };
+        };
+        responses: {
+            /** @description Created: the new disruption. `Location` points at it. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disruption"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (1 MiB by default). Problem type: `payload-too-large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not `application/json`. Problem type: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This `Idempotency-Key` was already used by this caller for a different request. Problem type: `idempotency-key-reuse`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDisruption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The disruption. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disruption"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateDisruption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisruptionPatchInput"];
+            };
+        };
+        responses: {
+            /** @description The updated disruption. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disruption"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (1 MiB by default). Problem type: `payload-too-large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not `application/json`. Problem type: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endDisruption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry (1-255 visible ASCII characters, else 400), scoped to the token subject and kept at least 24 hours. A repeat with the same method, path and body returns the stored status and body with `Idempotent-Replayed: true` and changes nothing; the same key with a different request → 422; while the first request still runs → 409 `idempotency-key-in-progress`. Requests rejected before they run (400, 401, 403, 413, 429) and server errors are not stored. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The disruption after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disruption"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (1 MiB by default). Problem type: `payload-too-large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not `application/json`. Problem type: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This `Idempotency-Key` was already used by this caller for a different request. Problem type: `idempotency-key-reuse`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAllocationRounds: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+                /** @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE` */
+                mineral?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of allocation rounds. `nextCursor` is the `cursor` for the next page, `null` on the last one. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AllocationRound"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runAllocationRound: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry (1-255 visible ASCII characters, else 400), scoped to the token subject and kept at least 24 hours. A repeat with the same method, path and body returns the stored status and body with `Idempotent-Replayed: true` and changes nothing; the same key with a different request → 422; while the first request still runs → 409 `idempotency-key-in-progress`. Requests rejected before they run (400, 401, 403, 413, 429) and server errors are not stored. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllocationRoundRunInput"];
+            };
+        };
+        responses: {
+            /** @description The allocation round after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRound"];
+                };
+            };
+            /** @description Created: the new allocation round. `Location` points at it. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRound"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (1 MiB by default). Problem type: `payload-too-large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not `application/json`. Problem type: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This `Idempotency-Key` was already used by this caller for a different request. Problem type: `idempotency-key-reuse`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAllocationRound: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The allocation round. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRound"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -5556,7 +7197,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5749,7 +7390,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `idempotency-key-in-progress`. */
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

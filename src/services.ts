@@ -1,8 +1,10 @@
 import type { Deps } from './deps.js';
 import { createAgreementService } from './modules/agreements/agreements.service.js';
+import { createAllocationRoundService } from './modules/allocation-rounds/allocation-rounds.service.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createCompanyService } from './modules/companies/companies.service.js';
 import { createDepotService } from './modules/depots/depots.service.js';
+import { createDisruptionService } from './modules/disruptions/disruptions.service.js';
 import { createDrawService } from './modules/draws/draws.service.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createInventoryService } from './modules/inventory/inventory.service.js';
@@ -20,6 +22,8 @@ export function createServices(deps: Deps) {
     lots: createLotService(deps),
     inventory: createInventoryService(deps),
     draws: createDrawService(deps),
+    disruptions: createDisruptionService(deps),
+    allocationRounds: createAllocationRoundService(deps),
     obligations: createObligationService(deps),
     audit: createAuditService(deps),
     ledger: createLedgerService(deps),

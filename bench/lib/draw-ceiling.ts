@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { dec, normalize, toMoney } from '../../src/domain/decimal.js';
 import { chainHash } from '../../src/modules/audit/audit.chain.js';
-import { checkDraw, drawAmount } from '../../src/modules/draws/draws.rules.js';
+import { checkDraw, drawAmount, queues } from '../../src/modules/draws/draws.rules.js';
 import { type CpuUse, cpuMeter } from './cpu.js';
 import { percentile } from './stats.js';
 
@@ -36,25 +36,28 @@ type Tx = postgres.TransactionSql;
 class Refusal extends Error {}
 
 async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Promise<void> {
-  // As in the service: the mineral row lock and, queued right behind it on the connection, one read of
-  // everything else the checks need (company, active agreement, overdue obligations, holds, outstanding),
-  // both in one round trip.
-  const [[mineral], [submission]] = await Promise.all([
-    tx`select * from minerals where code = ${pick.mineralCode} for update`,
-    tx`select c.status as company_status, a.*,
+  // As in the service: the mineral row lock, then (once it is granted) one read of everything else the
+  // checks need (company, active agreement, overdue obligations, holds, queued, outstanding, level).
+  const [mineral] = await tx`select * from minerals where code = ${pick.mineralCode} for update`;
+  const [submission] = await tx`select c.status as company_status, a.*,
          exists (select 1 from obligations
                  where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
                    and due_at < ${new Date()} and quantity_due > quantity_delivered) as overdue,
          (select coalesce(sum(quantity), 0)::text from draws
           where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
             and status in ('pending', 'approved')) as held,
+         (select coalesce(sum(quantity), 0)::text from draws
+          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
+            and status = 'queued') as queued,
+         d.id as disruption_id, d.level as disruption_level,
          (select coalesce(sum(quantity_due - quantity_delivered), 0)::text from obligations
           where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
             and status in ('open', 'partially_fulfilled')) as outstanding
        from companies c
        left join agreements a on a.company_id = c.id and a.mineral_code = ${pick.mineralCode} and a.status = 'active'
-       where c.id = ${pick.companyId}`,
-  ]);
+       left join disruption_minerals dm on dm.mineral_code = ${pick.mineralCode} and dm.active
+       left join disruptions d on d.id = dm.disruption_id
+       where c.id = ${pick.companyId}`;
   if (!mineral) throw new Refusal('not-found');
   if (!submission) throw new Refusal('not-found');
   const now = new Date();
@@ -62,8 +65,11 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
   const refusal = checkDraw({
     companyStatus: submission.company_status,
     hasOverdueObligation: submission.overdue,
-    agreement: agreement ? { maxOutstanding: agreement.max_outstanding } : null,
+    agreement: agreement
+      ? { maxOutstanding: agreement.max_outstanding, routineLimitPercent: agreement.routine_limit_percent }
+      : null,
     held: submission.held,
+    queued: submission.queued,
     outstanding: submission.outstanding,
     quantity,
     position: {
@@ -71,6 +77,8 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
       reserved: mineral.reserved,
       minimumReserve: mineral.minimum_reserve,
     },
+    level: submission.disruption_level ?? 'none',
+    queue: queues(submission.disruption_level ?? 'none', mineral.queued),
   });
   if (refusal) throw new Refusal(refusal.kind);
   const id = randomUUID();
@@ -81,10 +89,14 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     companyId: pick.companyId,
     mineralCode: pick.mineralCode,
     quantity: normalize(quantity),
+    requestedQuantity: normalize(quantity),
     unitPrice: normalize(agreement!.unit_price),
     currency: 'USD',
     amount: toMoney(amount),
     status: 'pending',
+    priorityClass: agreement!.priority_class,
+    disruptionId: submission.disruption_id ?? null,
+    allocationRoundId: null,
     depotId: null,
     note: null,
     reason: null,
@@ -98,12 +110,14 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
   // ...so the draw, the new reserved figure and the audit head's advance go out in one round trip.
   const [, , [head]] = await Promise.all([
     tx`
-    insert into draws (id, company_id, mineral_code, agreement_id, quantity, unit_price, currency, amount,
-                       replenishment_days, premium_percent, status, depot_id, note, reason, obligation_id,
+    insert into draws (id, company_id, mineral_code, agreement_id, quantity, requested_quantity, unit_price,
+                       currency, amount, replenishment_days, premium_percent, status, priority_class,
+                       disruption_id, allocation_round_id, depot_id, note, reason, obligation_id,
                        created_at, updated_at, decided_at, fulfilled_at)
-    values (${id}, ${pick.companyId}, ${pick.mineralCode}, ${agreement!.id}, ${quantity},
+    values (${id}, ${pick.companyId}, ${pick.mineralCode}, ${agreement!.id}, ${quantity}, ${quantity},
             ${agreement!.unit_price}, ${agreement!.currency}, ${amount},
-            ${agreement!.replenishment_days}, ${agreement!.premium_percent}, 'pending', null, null, null, null,
+            ${agreement!.replenishment_days}, ${agreement!.premium_percent}, 'pending',
+            ${agreement!.priority_class}, ${submission.disruption_id ?? null}, null, null, null, null, null,
             ${now}, ${now}, null, null)`,
     tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
        where code = ${pick.mineralCode} returning *`,

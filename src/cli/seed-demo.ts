@@ -57,12 +57,15 @@ const COMPANIES = [
     name: 'Helios Semiconductor',
     country: 'US',
     agreements: [
+      // A defence-electronics supplier: rated DO. Its whole gallium entitlement is routine, so the
+      // README's walk-through draw is held at once even under the gallium alert.
       {
         mineralCode: 'GA',
         unitPrice: '750',
         maxOutstanding: '800',
         replenishmentDays: 90,
         premiumPercent: '2.3',
+        priorityClass: 'DO',
       },
       {
         mineralCode: 'GE',
@@ -70,6 +73,8 @@ const COMPANIES = [
         maxOutstanding: '1200',
         replenishmentDays: 120,
         premiumPercent: '3',
+        priorityClass: 'DO',
+        routineLimitPercent: '60',
       },
     ],
   },
@@ -99,6 +104,48 @@ const COMPANIES = [
         premiumPercent: '3',
       },
     ],
+  },
+  {
+    // A defence programme's optics supplier: rated DX, half of its entitlement routine, the rest
+    // reserved for an emergency.
+    name: 'Meridian Defense Optics',
+    country: 'US',
+    agreements: [
+      {
+        mineralCode: 'GE',
+        unitPrice: '1475',
+        maxOutstanding: '600',
+        replenishmentDays: 90,
+        premiumPercent: '2.5',
+        priorityClass: 'DX',
+        routineLimitPercent: '50',
+      },
+      {
+        mineralCode: 'GA',
+        unitPrice: '760',
+        maxOutstanding: '300',
+        replenishmentDays: 90,
+        premiumPercent: '2.5',
+        priorityClass: 'DX',
+        routineLimitPercent: '50',
+      },
+    ],
+  },
+] as const;
+
+/**
+ * The crisis the demo opens on: an alert (no rule changes yet; draws record it, inventory shows it)
+ * over the two minerals whose exports now need a licence case by case.
+ */
+const DISRUPTIONS = [
+  {
+    title: 'Export licensing on gallium and germanium',
+    mineralCodes: ['GA', 'GE'],
+    level: 'alert',
+    description:
+      'The main producing country now requires a licence for every export shipment of gallium and ' +
+      'germanium and their compounds. Deliveries are delayed and may stop; members should plan for an ' +
+      'emergency, in which draws are queued and rationed by priority class.',
   },
 ] as const;
 
@@ -131,6 +178,7 @@ export interface SeedSummary {
   companies: number;
   agreements: number;
   lots: number;
+  disruptions: number;
 }
 
 /** Loads the demo data into an empty database; does nothing (returns null) when minerals exist. */
@@ -164,5 +212,15 @@ export async function seedDemo(services: Services, now = new Date()): Promise<Se
       lots++;
     }
   }
-  return { minerals: MINERALS.length, depots: DEPOTS.length, companies: COMPANIES.length, agreements, lots };
+  for (const d of DISRUPTIONS) {
+    await services.disruptions.declare(ctx, { ...d, mineralCodes: [...d.mineralCodes] });
+  }
+  return {
+    minerals: MINERALS.length,
+    depots: DEPOTS.length,
+    companies: COMPANIES.length,
+    agreements,
+    lots,
+    disruptions: DISRUPTIONS.length,
+  };
 }

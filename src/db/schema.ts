@@ -1,8 +1,10 @@
 // Every table, for drizzle-kit and for the typed query builder.
 export * from '../modules/agreements/agreements.table.js';
+export * from '../modules/allocation-rounds/allocation-rounds.table.js';
 export * from '../modules/audit/audit.table.js';
 export * from '../modules/companies/companies.table.js';
 export * from '../modules/depots/depots.table.js';
+export * from '../modules/disruptions/disruptions.table.js';
 export * from '../modules/draws/draws.table.js';
 export * from '../modules/idempotency/idempotency.table.js';
 export * from '../modules/lots/lots.table.js';

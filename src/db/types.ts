@@ -8,8 +8,9 @@ import type * as schema from './schema.js';
  * LOCK ORDER — every transaction that locks more than one row takes them in this order, which is what
  * keeps the service deadlock-free:
  *   1. agreements (FOR UPDATE when terminating)
- *   2. the mineral row (`minerals` FOR UPDATE) — the serialization point of a mineral's stock, holds
- *      and of every company's entitlement for that mineral
+ *   2. the mineral row (`minerals` FOR UPDATE) — the serialization point of a mineral's stock, holds,
+ *      queue, level and of every company's entitlement for that mineral; several minerals (a
+ *      disruption's) in code order; then the disruption row
  *   3. the draw or obligation being changed (FOR UPDATE)
  *   4. lots of that mineral, in id order (FOR UPDATE)
  *   5. the audit chain head (`audit_head`, UPDATE … RETURNING) — always last, so the one global lock

@@ -15,6 +15,7 @@ export const PROBLEM_KINDS = [
   'invalid-state-transition',
   'exceeds-outstanding',
   'conflict',
+  'nothing-to-allocate',
   'idempotency-key-in-progress',
   'payload-too-large',
   'unsupported-media-type',

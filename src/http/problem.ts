@@ -14,6 +14,7 @@ const PROBLEMS: Record<ProblemKind, { status: number; title: string }> = {
   'invalid-state-transition': { status: 409, title: 'Invalid state transition' },
   'exceeds-outstanding': { status: 409, title: 'Delivery exceeds outstanding quantity' },
   conflict: { status: 409, title: 'Conflict' },
+  'nothing-to-allocate': { status: 409, title: 'Nothing to allocate' },
   'idempotency-key-in-progress': { status: 409, title: 'Idempotent request still in progress' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },

@@ -54,6 +54,8 @@ const MATRIX_PREFIXES = [
   '/v1/obligations',
   '/v1/audit-events',
   '/v1/ledger',
+  '/v1/disruptions',
+  '/v1/allocation-rounds',
 ];
 
 /** A fresh pending draw of one unit by the own company. */
@@ -78,6 +80,18 @@ async function openObligation(t: TestApp, f: Fixture): Promise<string> {
   const res = await t.api.post(`/v1/draws/${id}/fulfil`).set(bearer(t.admin));
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.obligationId as string;
+}
+
+/** A fresh mineral for the next declaration (a mineral may be under one active disruption only). */
+let pendingMineral = '';
+async function declareOn(t: TestApp): Promise<string> {
+  const mineral = await createMineral(t);
+  const res = await t.api
+    .post('/v1/disruptions')
+    .set(bearer(t.admin))
+    .send({ title: 'Role matrix', mineralCodes: [mineral.code], level: 'alert' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
 }
 
 const READ_ALL = { company: 200, admin: 200, auditor: 200 };
@@ -257,6 +271,60 @@ const MATRIX: RouteCase[] = [
     expect: STAFF_ONLY,
   },
   { method: 'get', route: '/v1/ledger/export', path: () => '/v1/ledger/export', expect: STAFF_ONLY },
+  {
+    method: 'patch',
+    route: '/v1/agreements/{id}',
+    path: async (t, f) => {
+      const company = await createCompany(t);
+      return `/v1/agreements/${(await createAgreement(t, company.id, f.mineralCode)).id}`;
+    },
+    body: () => ({ priorityClass: 'DO' }),
+    expect: ADMIN_WRITE(200),
+  },
+  { method: 'get', route: '/v1/disruptions', path: () => '/v1/disruptions', expect: READ_ALL },
+  {
+    method: 'get',
+    route: '/v1/disruptions/{id}',
+    path: async (t) => `/v1/disruptions/${await declareOn(t)}`,
+    expect: READ_ALL,
+  },
+  {
+    method: 'post',
+    route: '/v1/disruptions',
+    path: () => '/v1/disruptions',
+    body: () => ({ title: 'Export licences', mineralCodes: [pendingMineral], level: 'alert' }),
+    expect: ADMIN_WRITE(201),
+  },
+  {
+    method: 'patch',
+    route: '/v1/disruptions/{id}',
+    path: async (t) => `/v1/disruptions/${await declareOn(t)}`,
+    body: () => ({ level: 'emergency' }),
+    expect: ADMIN_WRITE(200),
+  },
+  {
+    method: 'post',
+    route: '/v1/disruptions/{id}/end',
+    path: async (t) => `/v1/disruptions/${await declareOn(t)}/end`,
+    expect: ADMIN_WRITE(200),
+  },
+  // The rationing rules themselves are in test/api/crisis.test.ts; here only who may run one. Nothing
+  // is queued on a fresh mineral, so an admin's round is refused before it writes anything.
+  {
+    method: 'post',
+    route: '/v1/allocation-rounds',
+    path: () => '/v1/allocation-rounds',
+    body: () => ({ mineralCode: pendingMineral }),
+    expect: { company: 403, admin: 409, auditor: 403 },
+    events: 0,
+  },
+  { method: 'get', route: '/v1/allocation-rounds', path: () => '/v1/allocation-rounds', expect: STAFF_ONLY },
+  {
+    method: 'get',
+    route: '/v1/allocation-rounds/{id}',
+    path: () => `/v1/allocation-rounds/${randomUUID()}`,
+    expect: { company: 403, admin: 404, auditor: 404 },
+  },
 ];
 
 describeDb('role matrix', () => {
@@ -325,6 +393,7 @@ describeDb('role matrix', () => {
     status,
     events,
   }) => {
+    pendingMineral = (await createMineral(t)).code;
     const url = await path(t, fixture);
     const before = await auditCount(t);
     let req = t.api[method](url).set(bearer(tokens[role]));

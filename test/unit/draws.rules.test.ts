@@ -6,8 +6,12 @@ import {
   checkDraw,
   drawAmount,
   drawable,
+  entitlementCap,
+  type Level,
   nextStatus,
   quantityDue,
+  queues,
+  repriceAllocated,
 } from '../../src/modules/draws/draws.rules.js';
 import { isOverdue, statusAfterDelivery } from '../../src/modules/obligations/obligations.rules.js';
 
@@ -46,11 +50,14 @@ describe('submission checks', () => {
   const base = {
     companyStatus: 'active' as const,
     hasOverdueObligation: false,
-    agreement: { maxOutstanding: '100' },
+    agreement: { maxOutstanding: '100', routineLimitPercent: '100' },
     held: '0',
+    queued: '0',
     outstanding: '0',
     quantity: '10',
     position: { onHand: '100', reserved: '0', minimumReserve: '0' },
+    level: 'none' as Level,
+    queue: false,
   };
   it('runs in the contract order', () => {
     const all = {
@@ -66,9 +73,13 @@ describe('submission checks', () => {
       'no-agreement',
     );
     expect(checkDraw({ ...base, quantity: '1000' })?.kind).toBe('entitlement-exceeded');
-    expect(checkDraw({ ...base, agreement: { maxOutstanding: '10000' }, quantity: '1000' })?.kind).toBe(
-      'insufficient-stock',
-    );
+    expect(
+      checkDraw({
+        ...base,
+        agreement: { maxOutstanding: '10000', routineLimitPercent: '100' },
+        quantity: '1000',
+      })?.kind,
+    ).toBe('insufficient-stock');
     expect(checkDraw(base)).toBeNull();
   });
   it('counts held and outstanding (premium included) against maxOutstanding, inclusively', () => {
@@ -80,6 +91,58 @@ describe('submission checks', () => {
   it('keeps the strategic floor', () => {
     expect(drawable({ onHand: '100', reserved: '30', minimumReserve: '60' }).toFixed()).toBe('10');
     expect(drawable({ onHand: '100', reserved: '50', minimumReserve: '60' }).toFixed()).toBe('0');
+    expect(drawable({ onHand: '100', reserved: '50', minimumReserve: '60' }, 'alert').toFixed()).toBe('0');
+  });
+  it('releases the floor at emergency: drawable = available', () => {
+    expect(drawable({ onHand: '100', reserved: '30', minimumReserve: '60' }, 'emergency').toFixed()).toBe(
+      '70',
+    );
+  });
+  it('counts queued draws in the cap, inclusively', () => {
+    expect(checkDraw({ ...base, held: '40', queued: '40', outstanding: '10', quantity: '10' })).toBeNull();
+    expect(
+      checkDraw({ ...base, held: '40', queued: '40.001', outstanding: '10', quantity: '10' })?.kind,
+    ).toBe('entitlement-exceeded');
+  });
+  it('caps routine draws at maxOutstanding × routineLimitPercent / 100 rounded down, the whole at emergency', () => {
+    const terms = { maxOutstanding: '10.001', routineLimitPercent: '33.33' };
+    // 10.001 × 0.3333 = 3.3333333 → 3.333
+    expect(entitlementCap(terms, 'none').toFixed()).toBe('3.333');
+    expect(entitlementCap(terms, 'alert').toFixed()).toBe('3.333');
+    expect(entitlementCap(terms, 'emergency').toFixed()).toBe('10.001');
+    const at = (level: Level, quantity: string) =>
+      checkDraw({
+        ...base,
+        agreement: terms,
+        level,
+        quantity,
+        position: { ...base.position, onHand: '1000' },
+      });
+    expect(at('none', '3.333')).toBeNull();
+    expect(at('none', '3.334')?.kind).toBe('entitlement-exceeded');
+    expect(at('alert', '3.334')?.kind).toBe('entitlement-exceeded');
+    expect(at('emergency', '10.001')).toBeNull();
+    expect(at('emergency', '10.002')?.kind).toBe('entitlement-exceeded');
+  });
+  it('skips the stock check of a queued submission, but not the others', () => {
+    expect(
+      checkDraw({ ...base, quantity: '99', position: { ...base.position, onHand: '1' }, queue: true }),
+    ).toBeNull();
+    expect(checkDraw({ ...base, quantity: '101', queue: true })?.kind).toBe('entitlement-exceeded');
+    expect(checkDraw({ ...base, companyStatus: 'suspended', queue: true })?.kind).toBe('company-inactive');
+  });
+  it('queues at emergency, and at any level while the mineral has queued draws', () => {
+    expect(queues('emergency', '0')).toBe(true);
+    expect(queues('none', '0')).toBe(false);
+    expect(queues('alert', '0')).toBe(false);
+    expect(queues('none', '0.001')).toBe(true);
+    expect(queues('alert', '5')).toBe(true);
+  });
+  it('re-prices an allocated draw on its allocation', () => {
+    expect(repriceAllocated({ unitPrice: '110.25' }, '200.5')).toEqual({
+      quantity: '200.5',
+      amount: '22105.12',
+    });
   });
 });
 
@@ -91,6 +154,11 @@ describe('transitions', () => {
     expect(nextStatus('approved', 'fulfil')).toBe('fulfilled');
     expect(nextStatus('approved', 'cancel')).toBe('cancelled');
     expect(nextStatus('approved', 'cancel', true)).toBeNull();
+    expect(nextStatus('queued', 'cancel', true)).toBe('cancelled');
+    expect(nextStatus('queued', 'cancel')).toBe('cancelled');
+    expect(nextStatus('queued', 'approve')).toBeNull();
+    expect(nextStatus('queued', 'reject')).toBeNull();
+    expect(nextStatus('queued', 'fulfil')).toBeNull();
     expect(nextStatus('rejected', 'cancel')).toBeNull();
     expect(nextStatus('fulfilled', 'reject')).toBeNull();
   });

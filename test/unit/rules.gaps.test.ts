@@ -25,11 +25,14 @@ import {
 const base: DrawCheckInput = {
   companyStatus: 'active',
   hasOverdueObligation: false,
-  agreement: { maxOutstanding: '100' },
+  agreement: { maxOutstanding: '100', routineLimitPercent: '100' },
   held: '30',
+  queued: '0',
   outstanding: '50',
   quantity: '10',
   position: { onHand: '40', reserved: '25', minimumReserve: '7.5' },
+  level: 'none',
+  queue: false,
 };
 
 describe('refusal details', () => {

@@ -46,6 +46,15 @@ export async function terminateAgreement(db: Db, id: string, at: Date): Promise<
   return row!;
 }
 
+export async function updateAgreement(
+  db: Db,
+  id: string,
+  changes: Partial<Pick<AgreementRow, 'priorityClass' | 'routineLimitPercent'>>,
+): Promise<AgreementRow> {
+  const [row] = await db.update(agreements).set(changes).where(eq(agreements.id, id)).returning();
+  return row!;
+}
+
 export interface AgreementFilter {
   companyId?: string;
   mineralCode?: string;

@@ -8,6 +8,7 @@ import {
   AgreementCreate,
   AgreementList,
   AgreementListQuery,
+  AgreementPatch,
   AgreementTerminate,
 } from './agreements.schemas.js';
 
@@ -62,6 +63,24 @@ export function agreementRoutes(app: FastifyInstance, { agreements }: Services):
       response: { 200: Agreement, ...problems(404) },
     },
     handler: (req) => agreements.get(req.ctx.actor, req.params.id),
+  });
+  r.patch('/v1/agreements/:id', {
+    config: { roles: ['admin'] },
+    schema: {
+      operationId: 'updateAgreement',
+      tags,
+      summary: "Change an agreement's priority class or routine limit",
+      description:
+        'Admin only. Accepts `priorityClass` and/or `routineLimitPercent` (at least one; anything else, or an ' +
+        'empty object, is a 400). Changes future draws only: every draw keeps the class and terms it was ' +
+        'submitted under. Appends `agreement.updated`. Problems: 403 for other roles, 404 for an unknown ' +
+        'agreement, 409 `invalid-state-transition` on a terminated agreement.',
+      security: BEARER,
+      params: IdParams,
+      body: AgreementPatch,
+      response: { 200: Agreement, ...problems(403, 404, 409, 413) },
+    },
+    handler: (req) => agreements.update(req.ctx, req.params.id, req.body),
   });
   r.post('/v1/agreements/:id/terminate', {
     config: { roles: ['admin'] },

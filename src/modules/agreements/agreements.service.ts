@@ -2,6 +2,7 @@ import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
+import { normalize } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { appendEvents } from '../audit/audit.repository.js';
@@ -13,11 +14,13 @@ import {
   listAgreements,
   lockAgreement,
   terminateAgreement,
+  updateAgreement,
 } from './agreements.repository.js';
 import {
   type Agreement,
   type AgreementCreate,
   type AgreementListQuery,
+  type AgreementPatch,
   agreementView,
 } from './agreements.schemas.js';
 
@@ -40,6 +43,8 @@ export function createAgreementService({ db, clock }: Deps) {
           maxOutstanding: input.maxOutstanding,
           replenishmentDays: input.replenishmentDays,
           premiumPercent: input.premiumPercent,
+          priorityClass: input.priorityClass ?? 'unrated',
+          routineLimitPercent: input.routineLimitPercent ?? '100',
           status: 'active',
           createdAt: now,
           terminatedAt: null,
@@ -55,6 +60,29 @@ export function createAgreementService({ db, clock }: Deps) {
           { action: 'agreement.created', entityType: 'agreement', entityId: row.id, data: view },
         ]);
         return view;
+      }),
+
+    /**
+     * Changes an active agreement's priority class and/or routine share. Future draws only: each draw
+     * locked its class and terms in at submission.
+     */
+    update: (ctx: Ctx, id: string, input: AgreementPatch): Promise<Agreement> =>
+      inTransaction(db, async (tx) => {
+        const current = await lockAgreement(tx, id);
+        if (!current) throw notFound('Agreement', id);
+        if (current.status !== 'active') throw invalidTransition('Agreement', id, current.status, 'updated');
+        const changes = {
+          ...(input.priorityClass !== undefined ? { priorityClass: input.priorityClass } : {}),
+          ...(input.routineLimitPercent !== undefined
+            ? { routineLimitPercent: normalize(input.routineLimitPercent) }
+            : {}),
+        };
+        const now = clock.now();
+        const row = await updateAgreement(tx, id, changes);
+        await appendEvents(tx, ctx, now, [
+          { action: 'agreement.updated', entityType: 'agreement', entityId: id, data: { changes } },
+        ]);
+        return agreementView(row);
       }),
 
     /** Ends an agreement: open draws and obligations keep the terms they locked in; new draws are refused. */

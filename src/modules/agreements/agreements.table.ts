@@ -4,6 +4,10 @@ import { instant, quantity, unitPrice } from '../../db/columns.js';
 import { companies } from '../companies/companies.table.js';
 import { minerals } from '../minerals/minerals.table.js';
 
+/** Priority ratings, highest first (as in defence priority ratings: DX before DO before unrated). */
+export const PRIORITY_CLASSES = ['DX', 'DO', 'unrated'] as const;
+export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
+
 export const agreements = pgTable(
   'agreements',
   {
@@ -19,6 +23,11 @@ export const agreements = pgTable(
     maxOutstanding: quantity('max_outstanding').notNull(),
     replenishmentDays: integer('replenishment_days').notNull(),
     premiumPercent: numeric('premium_percent', { precision: 5, scale: 2 }).notNull(),
+    priorityClass: text('priority_class', { enum: PRIORITY_CLASSES }).notNull().default('unrated'),
+    /** The share of maxOutstanding a company may use outside an emergency, in percent. */
+    routineLimitPercent: numeric('routine_limit_percent', { precision: 5, scale: 2 })
+      .notNull()
+      .default('100'),
     status: text('status', { enum: ['active', 'terminated'] }).notNull(),
     createdAt: instant('created_at').notNull(),
     terminatedAt: instant('terminated_at'),
@@ -33,6 +42,11 @@ export const agreements = pgTable(
     check('agreements_max_outstanding_check', sql`${t.maxOutstanding} > 0`),
     check('agreements_unit_price_check', sql`${t.unitPrice} >= 0`),
     check('agreements_days_check', sql`${t.replenishmentDays} >= 0`),
+    check('agreements_priority_class_check', sql`${t.priorityClass} in ('DX', 'DO', 'unrated')`),
+    check(
+      'agreements_routine_limit_check',
+      sql`${t.routineLimitPercent} > 0 and ${t.routineLimitPercent} <= 100`,
+    ),
     check('agreements_premium_check', sql`${t.premiumPercent} >= 0 and ${t.premiumPercent} <= 100`),
   ],
 );

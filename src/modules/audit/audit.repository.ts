@@ -109,14 +109,31 @@ const insertEventRows = Array.from({ length: BUILT_INSERT_ROWS }, (_, n) =>
 async function insertEvents(db: Db, rows: EventValues[]): Promise<void> {
   const built = insertEventRows[rows.length - 1];
   if (!built) {
-    await db.insert(auditEvents).values(
-      rows.map((row) => ({
-        ...row,
-        occurredAt: new Date(row.occurredAt),
-        actor: sql`${row.actor}`,
-        data: sql`${row.data}`,
-      })),
-    );
+    // Many events at once (an allocation round appends one per draw it decides): the rows travel as one
+    // JSON parameter, expanded by the database. Building a 10-column VALUES list per row in drizzle
+    // cost more than the insert itself, and 6,554 rows would reach the protocol's parameter limit.
+    // `actor` and `data` go as text and are cast to json, which keeps their JCS text byte for byte.
+    await db.execute(sql`
+      insert into ${auditEvents}
+        (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id, prev_hash, hash)
+      select v.seq, v.occurred_at, v.actor::json, v.action, v.entity_type, v.entity_id, v.data::json,
+             v.request_id, v.prev_hash, v.hash
+      from json_to_recordset(${JSON.stringify(
+        rows.map((r) => ({
+          seq: r.seq,
+          occurred_at: r.occurredAt,
+          actor: r.actor,
+          action: r.action,
+          entity_type: r.entityType,
+          entity_id: r.entityId,
+          data: r.data,
+          request_id: r.requestId,
+          prev_hash: r.prevHash,
+          hash: r.hash,
+        })),
+      )}::json) as v(seq bigint, occurred_at timestamptz, actor text, action text, entity_type text,
+        entity_id text, data text, request_id text, prev_hash text, hash text)
+      order by v.seq`);
     return;
   }
   const values: Record<string, unknown> = {};

@@ -5,6 +5,7 @@ import type { Db } from '../../db/types.js';
 import { type AgreementRow, agreements } from '../agreements/agreements.table.js';
 import { type CompanyRow, companies } from '../companies/companies.table.js';
 import { existingDepotId } from '../depots/depots.repository.js';
+import { type DisruptionLevel, disruptionMinerals, disruptions } from '../disruptions/disruptions.table.js';
 import { outstandingOf, overdueExists } from '../obligations/obligations.repository.js';
 import { HOLDING } from './draws.rules.js';
 import { type DrawAllocationRow, type DrawRow, drawAllocations, draws } from './draws.table.js';
@@ -51,6 +52,12 @@ export const heldOf = (companyId: string | Placeholder, mineralCode: string | Pl
     from ${draws}
     where ${and(eq(draws.companyId, companyId), eq(draws.mineralCode, mineralCode), inArray(draws.status, [...HOLDING]))})`;
 
+/** SQL: Σ quantity of the company's queued draws of a mineral (counted in its cap), as text. */
+export const queuedOf = (companyId: string | Placeholder, mineralCode: string | Placeholder) =>
+  sql<string>`(select coalesce(sum(${draws.quantity}), 0)::text
+    from ${draws}
+    where ${and(eq(draws.companyId, companyId), eq(draws.mineralCode, mineralCode), eq(draws.status, 'queued'))})`;
+
 /** What a draw submission checks besides the mineral row; see `readSubmission`. */
 export interface Submission {
   companyStatus: CompanyRow['status'];
@@ -60,39 +67,54 @@ export interface Submission {
   depotId: string | null;
   hasOverdueObligation: boolean;
   held: string;
+  queued: string;
   outstanding: string;
+  /** The active disruption covering the mineral, if any, and its level. */
+  disruptionId: string | null;
+  disruptionLevel: DisruptionLevel | null;
 }
 
 const submissionOf = (db: Db, withDepot: boolean) => {
   const companyId = sql.placeholder('companyId');
   const mineralCode = sql.placeholder('mineralCode');
-  return db
-    .select({
-      companyStatus: companies.status,
-      agreement: agreements,
-      depotId: withDepot ? existingDepotId(sql.placeholder('depotId')) : sql<null>`null`,
-      hasOverdueObligation: overdueExists(companyId, sql.placeholder('now')),
-      held: heldOf(companyId, mineralCode),
-      outstanding: outstandingOf(companyId, mineralCode),
-    })
-    .from(companies)
-    .leftJoin(
-      agreements,
-      and(
-        eq(agreements.companyId, companies.id),
-        eq(agreements.mineralCode, mineralCode),
-        eq(agreements.status, 'active'),
-      ),
-    )
-    .where(eq(companies.id, companyId));
+  return (
+    db
+      .select({
+        companyStatus: companies.status,
+        agreement: agreements,
+        depotId: withDepot ? existingDepotId(sql.placeholder('depotId')) : sql<null>`null`,
+        hasOverdueObligation: overdueExists(companyId, sql.placeholder('now')),
+        held: heldOf(companyId, mineralCode),
+        queued: queuedOf(companyId, mineralCode),
+        outstanding: outstandingOf(companyId, mineralCode),
+        disruptionId: disruptions.id,
+        disruptionLevel: disruptions.level,
+      })
+      .from(companies)
+      .leftJoin(
+        agreements,
+        and(
+          eq(agreements.companyId, companies.id),
+          eq(agreements.mineralCode, mineralCode),
+          eq(agreements.status, 'active'),
+        ),
+      )
+      // At most one row: the partial unique index on active disruption_minerals.
+      .leftJoin(
+        disruptionMinerals,
+        and(eq(disruptionMinerals.mineralCode, mineralCode), eq(disruptionMinerals.active, true)),
+      )
+      .leftJoin(disruptions, eq(disruptions.id, disruptionMinerals.disruptionId))
+      .where(eq(companies.id, companyId))
+  );
 };
 const readSubmissionRow = statement('read_submission', (db) => submissionOf(db, false));
 const readSubmissionWithDepotRow = statement('read_submission_depot', (db) => submissionOf(db, true));
 
 /**
  * Everything `submit` checks besides the mineral row — the company, its active agreement for the
- * mineral, the requested depot, any overdue obligation, its holds and its outstanding obligations for
- * the mineral — in one statement, built once (src/db/statement.ts): one result instead of six.
+ * mineral, the requested depot, any overdue obligation, its holds, queued draws and outstanding
+ * obligations for the mineral, and the mineral's active disruption — in one statement, built once (src/db/statement.ts): one result instead of six.
  * Undefined when the company does not exist. It reads other modules' tables through their own
  * expressions (`outstandingOf`, `overdueExists`, `existingDepotId`), so each rule's SQL still lives in
  * one place.
@@ -131,6 +153,7 @@ export interface DrawFilter {
   companyId?: string;
   mineralCode?: string;
   status?: DrawRow['status'];
+  allocationRoundId?: string;
 }
 
 export function listDraws(db: Db, filter: DrawFilter, cursor: CreationCursor | undefined, limit: number) {
@@ -142,9 +165,105 @@ export function listDraws(db: Db, filter: DrawFilter, cursor: CreationCursor | u
         filter.companyId ? eq(draws.companyId, filter.companyId) : undefined,
         filter.mineralCode ? eq(draws.mineralCode, filter.mineralCode) : undefined,
         filter.status ? eq(draws.status, filter.status) : undefined,
+        filter.allocationRoundId ? eq(draws.allocationRoundId, filter.allocationRoundId) : undefined,
         afterCursor(draws.createdAt, draws.id, cursor),
       ),
     )
     .orderBy(asc(draws.createdAt), asc(draws.id))
     .limit(limit + 1);
+}
+
+/** A queued draw as an allocation round reads it: the draw and the weight its agreement gives it. */
+export interface QueuedDrawRow {
+  id: string;
+  companyId: string;
+  priorityClass: DrawRow['priorityClass'];
+  quantity: string;
+  unitPrice: string;
+  createdAt: Date;
+  /** maxOutstanding of the agreement the draw was submitted under. */
+  weight: string;
+}
+
+/**
+ * Every queued draw of a mineral with its weight, oldest first, in one statement. Run under the
+ * mineral's lock: submissions and cancellations of the mineral wait on it, so the queue cannot change
+ * while the round decides it.
+ */
+export function queuedDraws(db: Db, mineralCode: string): Promise<QueuedDrawRow[]> {
+  return db
+    .select({
+      id: draws.id,
+      companyId: draws.companyId,
+      priorityClass: draws.priorityClass,
+      quantity: draws.quantity,
+      unitPrice: draws.unitPrice,
+      createdAt: draws.createdAt,
+      weight: agreements.maxOutstanding,
+    })
+    .from(draws)
+    .innerJoin(agreements, eq(agreements.id, draws.agreementId))
+    .where(and(eq(draws.mineralCode, mineralCode), eq(draws.status, 'queued')))
+    .orderBy(asc(draws.createdAt), asc(draws.id));
+}
+
+/**
+ * The companies with queued draws of the mineral that may take part in a round at `now`: active, and
+ * without an overdue obligation (any mineral). One check per company, not per draw.
+ */
+export async function eligibleQueuedCompanies(db: Db, mineralCode: string, now: Date): Promise<Set<string>> {
+  const rows = await db
+    .select({ id: companies.id })
+    .from(companies)
+    .where(
+      and(
+        inArray(
+          companies.id,
+          db
+            .selectDistinct({ id: draws.companyId })
+            .from(draws)
+            .where(and(eq(draws.mineralCode, mineralCode), eq(draws.status, 'queued'))),
+        ),
+        eq(companies.status, 'active'),
+        sql`not ${overdueExists(companies.id as never, now)}`,
+      ),
+    );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** One draw's decision in a round, as the set-based update takes it. */
+export interface DrawDecisionValues {
+  id: string;
+  status: 'approved' | 'rejected';
+  /** The allocation and the money re-priced on it (`repriceAllocated`); null keeps the draw's own. */
+  quantity: string | null;
+  amount: string | null;
+  reason: string | null;
+}
+
+/**
+ * Decides every draw of a round in ONE statement: the decisions travel as one JSON array (a single
+ * parameter, whatever the count) and are joined to the draws. Only queued draws are touched; the
+ * caller compares the count with the number of decisions.
+ */
+export async function decideQueuedDraws(
+  db: Db,
+  roundId: string,
+  at: Date,
+  decisions: DrawDecisionValues[],
+): Promise<number> {
+  if (decisions.length === 0) return 0;
+  const result = await db.execute(sql`
+    with decided as (update ${draws} as d set
+      status = v.status, quantity = coalesce(v.quantity, d.quantity), amount = coalesce(v.amount, d.amount),
+      reason = v.reason,
+      decided_at = ${at.toISOString()}::timestamptz, updated_at = ${at.toISOString()}::timestamptz,
+      allocation_round_id = ${roundId}::uuid
+    from json_to_recordset(${JSON.stringify(decisions)}::json)
+      as v(id uuid, status text, quantity numeric, amount numeric, reason text)
+    where d.id = v.id and d.status = 'queued'
+    returning 1)
+    select count(*)::int as n from decided`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[];
+  return Number(rows[0]?.n ?? 0);
 }

@@ -23,20 +23,72 @@ export interface Position {
   minimumReserve: DecimalInput;
 }
 
-/** `drawable` = max(0, onHand − reserved − minimumReserve). */
-export const drawable = (p: Position): Decimal =>
-  max(ZERO, dec(p.onHand).minus(p.reserved).minus(p.minimumReserve));
+/** A mineral's crisis level: its active disruption's level, else none. */
+export type Level = 'none' | 'alert' | 'emergency';
+
+/**
+ * `drawable` = max(0, onHand − reserved − minimumReserve); at level emergency the floor is released
+ * (for allocation rounds) and `drawable` = available = onHand − reserved.
+ */
+export const drawable = (p: Position, level: Level = 'none'): Decimal =>
+  level === 'emergency'
+    ? max(ZERO, dec(p.onHand).minus(p.reserved))
+    : max(ZERO, dec(p.onHand).minus(p.reserved).minus(p.minimumReserve));
+
+/** The stock a round hands out by default: what lies above the floor, whatever the level. */
+export const aboveFloor = (p: Position): Decimal => drawable(p, 'none');
+
+export interface Terms {
+  maxOutstanding: DecimalInput;
+  routineLimitPercent: DecimalInput;
+}
+
+/**
+ * The entitlement cap on held + queued + outstanding + quantity: the routine share of maxOutstanding
+ * (× routineLimitPercent / 100, rounded DOWN to 3 decimals), or the whole of it at level emergency.
+ */
+export const entitlementCap = (terms: Terms, level: Level): Decimal =>
+  level === 'emergency'
+    ? dec(terms.maxOutstanding)
+    : dec(terms.maxOutstanding)
+        .times(terms.routineLimitPercent)
+        .dividedBy(100)
+        .toDecimalPlaces(3, Decimal.ROUND_DOWN);
+
+/**
+ * A submission is queued (no hold; an allocation round decides it) at level emergency, and at any
+ * level while the mineral still has queued draws, so that nobody overtakes the queue.
+ */
+export const queues = (level: Level, mineralQueued: DecimalInput): boolean =>
+  level === 'emergency' || dec(mineralQueued).gt(0);
+
+/**
+ * What a round changes on a draw it allocates `quantity` to: the quantity and the money computed on it
+ * from the draw's stored prices. The one place a re-priced allocated draw is computed.
+ */
+export function repriceAllocated(
+  draw: { unitPrice: DecimalInput },
+  quantity: DecimalInput,
+): { quantity: string; amount: string } {
+  // MERGE (market, issue 11): hedgeValue = (marketPrice − unitPrice) × quantity is recomputed here too.
+  return { quantity: dec(quantity).toFixed(), amount: drawAmount(quantity, draw.unitPrice).toFixed(2) };
+}
 
 export interface DrawCheckInput {
   companyStatus: 'active' | 'suspended';
   hasOverdueObligation: boolean;
-  agreement: { maxOutstanding: DecimalInput } | null;
+  agreement: Terms | null;
   /** The company's pending + approved draws of this mineral. */
   held: DecimalInput;
+  /** The company's queued draws of this mineral. */
+  queued: DecimalInput;
   /** Σ quantityOutstanding of the company's unsettled obligations for this mineral (premium included). */
   outstanding: DecimalInput;
   quantity: DecimalInput;
   position: Position;
+  level: Level;
+  /** Whether the draw will be queued (`queues`): then no stock check, nothing is held. */
+  queue: boolean;
 }
 
 export interface DrawRefusal {
@@ -44,7 +96,10 @@ export interface DrawRefusal {
   detail: string;
 }
 
-/** The contract's submission checks, in the contract's order; null when the draw may be held. */
+/**
+ * The contract's submission checks, in the contract's order; null when the draw may be held (or
+ * queued: then the stock check does not run, an allocation round decides).
+ */
 export function checkDraw(input: DrawCheckInput): DrawRefusal | null {
   if (input.companyStatus !== 'active') {
     return { kind: 'company-inactive', detail: 'The company is suspended and may not draw.' };
@@ -55,15 +110,18 @@ export function checkDraw(input: DrawCheckInput): DrawRefusal | null {
   if (!input.agreement) {
     return { kind: 'no-agreement', detail: 'The company has no active agreement for this mineral.' };
   }
-  const committed = dec(input.held).plus(input.outstanding);
-  if (committed.plus(input.quantity).gt(input.agreement.maxOutstanding)) {
-    const room = max(ZERO, dec(input.agreement.maxOutstanding).minus(committed));
+  const committed = dec(input.held).plus(input.queued).plus(input.outstanding);
+  const cap = entitlementCap(input.agreement, input.level);
+  if (committed.plus(input.quantity).gt(cap)) {
+    const room = max(ZERO, cap.minus(committed));
+    const which = input.level === 'emergency' ? "agreement's maxOutstanding" : 'routine cap';
     return {
       kind: 'entitlement-exceeded',
-      detail: `The draw would exceed the agreement's maxOutstanding ${dec(input.agreement.maxOutstanding).toFixed()}; at most ${room.toFixed()} more may be drawn now.`,
+      detail: `The draw would exceed the ${which} ${cap.toFixed()}; at most ${room.toFixed()} more may be drawn now.`,
     };
   }
-  const available = drawable(input.position);
+  if (input.queue) return null;
+  const available = drawable(input.position, input.level);
   if (dec(input.quantity).gt(available)) {
     return {
       kind: 'insufficient-stock',
@@ -75,17 +133,20 @@ export function checkDraw(input: DrawCheckInput): DrawRefusal | null {
 
 type Transition = 'approve' | 'reject' | 'cancel' | 'fulfil';
 
-/** Allowed transitions; cancel by a company is narrower (pending only), see `mayCancel`. */
+/**
+ * Allowed transitions; cancel by a company is narrower (pending or queued). A queued draw is decided
+ * only by an allocation round: approve, reject and fulfil do not apply to it.
+ */
 const TRANSITIONS: Record<Transition, { from: readonly DrawStatus[]; to: DrawStatus }> = {
   approve: { from: ['pending'], to: 'approved' },
   reject: { from: ['pending'], to: 'rejected' },
-  cancel: { from: ['pending', 'approved'], to: 'cancelled' },
+  cancel: { from: ['pending', 'queued', 'approved'], to: 'cancelled' },
   fulfil: { from: ['approved'], to: 'fulfilled' },
 };
 
 export function nextStatus(from: DrawStatus, transition: Transition, byCompany = false): DrawStatus | null {
   const rule = TRANSITIONS[transition];
-  if (byCompany && transition === 'cancel' && from !== 'pending') return null;
+  if (byCompany && transition === 'cancel' && from === 'approved') return null;
   return rule.from.includes(from) ? rule.to : null;
 }
 

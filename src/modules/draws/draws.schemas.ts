@@ -10,6 +10,7 @@ import {
   TimestampOut,
   Uuid,
 } from '../../http/schemas.js';
+import { PRIORITY_CLASSES } from '../agreements/agreements.table.js';
 import { DRAW_STATUSES, type DrawAllocationRow, type DrawRow } from './draws.table.js';
 
 export const DrawSubmit = z.strictObject({
@@ -40,11 +41,23 @@ export const Draw = z
     id: z.uuid(),
     companyId: z.uuid(),
     mineralCode: z.string(),
-    quantity: DecimalOut,
+    quantity: DecimalOut.meta({
+      description: 'What is held or shipped; for a queued draw, the request; after a round, the allocation',
+    }),
+    requestedQuantity: DecimalOut.meta({ description: 'The quantity submitted' }),
     unitPrice: DecimalOut,
     currency: z.literal('USD'),
     amount: DecimalOut,
     status: z.enum(DRAW_STATUSES),
+    priorityClass: z.enum(PRIORITY_CLASSES).meta({ description: "The agreement's class at submission" }),
+    disruptionId: z
+      .uuid()
+      .nullable()
+      .meta({ description: 'The active disruption covering the mineral at submission, any level' }),
+    allocationRoundId: z
+      .uuid()
+      .nullable()
+      .meta({ description: 'The allocation round that decided the draw, if rationed' }),
     depotId: z.uuid().nullable(),
     note: z.string().nullable(),
     reason: z.string().nullable(),
@@ -64,6 +77,7 @@ export const DrawListQuery = z.strictObject({
   status: z.enum(DRAW_STATUSES).optional(),
   mineral: MineralCode.optional(),
   companyId: Uuid.optional(),
+  allocationRoundId: Uuid.optional(),
 });
 export type DrawListQuery = z.infer<typeof DrawListQuery>;
 
@@ -72,10 +86,14 @@ export const drawView = (row: DrawRow, allocations: DrawAllocationRow[]): Draw =
   companyId: row.companyId,
   mineralCode: row.mineralCode,
   quantity: normalize(row.quantity),
+  requestedQuantity: normalize(row.requestedQuantity),
   unitPrice: normalize(row.unitPrice),
   currency: 'USD',
   amount: toMoney(row.amount),
   status: row.status,
+  priorityClass: row.priorityClass,
+  disruptionId: row.disruptionId,
+  allocationRoundId: row.allocationRoundId,
   depotId: row.depotId,
   note: row.note,
   reason: row.reason,

@@ -8,7 +8,7 @@ import { DomainError, invalidTransition, notFound, validation } from '../../doma
 import { newId } from '../../domain/ids.js';
 import { appendEvents } from '../audit/audit.repository.js';
 import { lockStockedLots, recordMovements, setLotOnHand } from '../lots/lots.repository.js';
-import { lockMineral, setReserved, updateMineral } from '../minerals/minerals.repository.js';
+import { lockMineral, setQueued, setReserved, updateMineral } from '../minerals/minerals.repository.js';
 import { insertObligation } from '../obligations/obligations.repository.js';
 import { obligationView } from '../obligations/obligations.schemas.js';
 import {
@@ -27,8 +27,10 @@ import {
   checkDraw,
   drawAmount,
   dueAt,
+  type Level,
   nextStatus,
   quantityDue,
+  queues,
 } from './draws.rules.js';
 import {
   type Draw,
@@ -75,14 +77,23 @@ export function createDrawService({ db, clock }: Deps) {
       const verb = transition === 'reject' ? 'rejected' : 'cancelled';
       if (!to) throw invalidTransition('Draw', id, draw.status, verb);
       const now = clock.now();
-      await setReserved(tx, mineral.code, dec(mineral.reserved).minus(draw.quantity).toFixed());
+      // A queued draw holds nothing: it leaves the mineral's queue instead of its reserved quantity.
+      const wasQueued = draw.status === 'queued';
+      if (wasQueued) await setQueued(tx, mineral.code, dec(mineral.queued).minus(draw.quantity).toFixed());
+      else await setReserved(tx, mineral.code, dec(mineral.reserved).minus(draw.quantity).toFixed());
       const updated = await updateDraw(tx, id, { status: to, reason, updatedAt: now, decidedAt: now });
       await appendEvents(tx, ctx, now, [
         {
           action: `draw.${verb}`,
           entityType: 'draw',
           entityId: id,
-          data: { from: draw.status, to, reason, quantityReleased: normalize(draw.quantity) },
+          data: {
+            from: draw.status,
+            to,
+            reason,
+            quantityReleased: wasQueued ? '0' : normalize(draw.quantity),
+            ...(wasQueued ? { quantityDequeued: normalize(draw.quantity) } : {}),
+          },
         },
       ]);
       return drawView(updated, []);
@@ -99,21 +110,27 @@ export function createDrawService({ db, clock }: Deps) {
     submit: (ctx: Ctx, input: DrawSubmit): Promise<Draw> =>
       inTransaction(db, async (tx) => {
         const companyId = ctx.actor.companyId!;
-        // Every other submission of this mineral waits on its row lock until this commits, so the read
-        // of the checks is queued right behind the lock on the transaction's connection: one round trip,
-        // not two. The database runs a connection's statements in the order they were issued, so the read
-        // starts (and, under READ COMMITTED, takes its snapshot) only once the lock is granted, and sees
-        // every hold committed before it. It must stay a statement of its own for that reason.
-        const [mineral, submission] = await Promise.all([
-          lockMineral(tx, input.mineralCode),
-          // "Overdue" is judged as of the request; the draw is stamped once the lock is granted (below).
-          readSubmission(tx, companyId, input.mineralCode, input.depotId, clock.now()),
-        ]);
+        // Lock first, then read: everything the checks read (the level and disruption, the terms and
+        // class, the holds and the queue) is read by a statement that starts only once this
+        // transaction holds the mineral's row lock, so under READ COMMITTED it sees every hold, queued
+        // draw, cancellation, round and level change committed before the lock was granted. The lock
+        // is the point in time a draw is judged at.
+        const mineral = await lockMineral(tx, input.mineralCode);
         if (!mineral) throw notFound('Mineral', input.mineralCode);
+        // "Overdue" is judged as of the request; the draw is stamped once the lock is granted (below).
+        const submission = await readSubmission(tx, companyId, input.mineralCode, input.depotId, clock.now());
         if (input.depotId && !submission?.depotId) throw notFound('Depot', input.depotId);
         if (!submission) throw notFound('Company', companyId);
         const { agreement } = submission;
-        const refusal = checkDraw({ ...submission, quantity: input.quantity, position: mineral });
+        const level: Level = submission.disruptionLevel ?? 'none';
+        const queue = queues(level, mineral.queued);
+        const refusal = checkDraw({
+          ...submission,
+          quantity: input.quantity,
+          position: mineral,
+          level,
+          queue,
+        });
         if (refusal) throw new DomainError(refusal.kind, refusal.detail);
         const now = clock.now();
         const terms = agreement!;
@@ -123,12 +140,16 @@ export function createDrawService({ db, clock }: Deps) {
           mineralCode: mineral.code,
           agreementId: terms.id,
           quantity: input.quantity,
+          requestedQuantity: input.quantity,
           unitPrice: terms.unitPrice,
           currency: terms.currency,
           amount: drawAmount(input.quantity, terms.unitPrice).toFixed(2),
           replenishmentDays: terms.replenishmentDays,
           premiumPercent: terms.premiumPercent,
-          status: 'pending',
+          status: queue ? 'queued' : 'pending',
+          priorityClass: terms.priorityClass,
+          disruptionId: submission.disruptionId,
+          allocationRoundId: null,
           depotId: submission.depotId,
           note: input.note ?? null,
           reason: null,
@@ -139,13 +160,15 @@ export function createDrawService({ db, clock }: Deps) {
           fulfilledAt: null,
         };
         // Every value is known before the insert (the depot id as stored, decimals normalised by the
-        // view), so the event can be built now, and the draw, the new reserved figure and the audit
-        // head's advance go out in one round trip under the mineral lock. The head is still the last
-        // lock taken: the statements run in the order they are issued.
+        // view), so the event can be built now, and the draw, the mineral's new reserved (or queued)
+        // figure and the audit head's advance go out in one round trip under the mineral lock. The
+        // head is still the last lock taken: the statements run in the order they are issued.
         const view = drawView(draw, []);
         await Promise.all([
           insertDraw(tx, draw),
-          setReserved(tx, mineral.code, dec(mineral.reserved).plus(input.quantity).toFixed()),
+          queue
+            ? setQueued(tx, mineral.code, dec(mineral.queued).plus(input.quantity).toFixed())
+            : setReserved(tx, mineral.code, dec(mineral.reserved).plus(input.quantity).toFixed()),
           appendEvents(tx, ctx, now, [
             { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
           ]),
@@ -171,7 +194,11 @@ export function createDrawService({ db, clock }: Deps) {
     /** pending → rejected, releasing the hold. */
     reject: (ctx: Ctx, id: string, reason: string) => releaseHold(ctx, id, 'reject', reason),
 
-    /** → cancelled, releasing the hold: the owning company while pending, an admin while pending or approved. */
+    /**
+     * → cancelled, releasing the hold (or leaving the queue): the owning company while pending or
+     * queued, an admin while pending, queued or approved. Under the mineral's lock, so a cancellation
+     * and an allocation round of the same draw serialize: one of them finds it no longer queued.
+     */
     cancel: (ctx: Ctx, id: string, reason: string | undefined) =>
       releaseHold(ctx, id, 'cancel', reason ?? null),
 
@@ -299,7 +326,12 @@ export function createDrawService({ db, clock }: Deps) {
       if (companyId === null) return { data: [], nextCursor: null };
       const rows = await listDraws(
         db,
-        { companyId, mineralCode: query.mineral, status: query.status },
+        {
+          companyId,
+          mineralCode: query.mineral,
+          status: query.status,
+          allocationRoundId: query.allocationRoundId,
+        },
         decodeCursor(query.cursor),
         query.limit,
       );

@@ -1,12 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { instant, money, quantity, unitPrice } from '../../db/columns.js';
-import { agreements } from '../agreements/agreements.table.js';
+import { agreements, PRIORITY_CLASSES } from '../agreements/agreements.table.js';
+import { allocationRounds } from '../allocation-rounds/allocation-rounds.table.js';
 import { companies } from '../companies/companies.table.js';
+import { disruptions } from '../disruptions/disruptions.table.js';
 import { lots } from '../lots/lots.table.js';
 import { minerals } from '../minerals/minerals.table.js';
 
-export const DRAW_STATUSES = ['pending', 'approved', 'rejected', 'cancelled', 'fulfilled'] as const;
+export const DRAW_STATUSES = ['pending', 'queued', 'approved', 'rejected', 'cancelled', 'fulfilled'] as const;
 export type DrawStatus = (typeof DRAW_STATUSES)[number];
 
 /** A draw request. The agreement's terms are copied in at submission: terminating it changes nothing here. */
@@ -24,12 +26,17 @@ export const draws = pgTable(
       .notNull()
       .references(() => agreements.id),
     quantity: quantity('quantity').notNull(),
+    /** The quantity asked for; `quantity` differs only after an allocation round granted less. */
+    requestedQuantity: quantity('requested_quantity').notNull(),
     unitPrice: unitPrice('unit_price').notNull(),
     currency: text('currency').notNull(),
     amount: money('amount').notNull(),
     replenishmentDays: integer('replenishment_days').notNull(),
     premiumPercent: numeric('premium_percent', { precision: 5, scale: 2 }).notNull(),
     status: text('status', { enum: DRAW_STATUSES }).notNull(),
+    priorityClass: text('priority_class', { enum: PRIORITY_CLASSES }).notNull().default('unrated'),
+    disruptionId: uuid('disruption_id').references(() => disruptions.id),
+    allocationRoundId: uuid('allocation_round_id').references(() => allocationRounds.id),
     depotId: uuid('depot_id'),
     note: text('note'),
     reason: text('reason'),
@@ -42,11 +49,18 @@ export const draws = pgTable(
   (t) => [
     index('draws_holds_idx').on(t.companyId, t.mineralCode, t.status),
     index('draws_created_idx').on(t.createdAt, t.id),
+    // An allocation round reads a mineral's queue in this order.
+    index('draws_queue_idx')
+      .on(t.mineralCode, t.createdAt, t.id)
+      .where(sql`${t.status} = 'queued'`),
+    index('draws_round_idx').on(t.allocationRoundId),
     check('draws_quantity_check', sql`${t.quantity} > 0`),
     check(
       'draws_status_check',
-      sql`${t.status} in ('pending', 'approved', 'rejected', 'cancelled', 'fulfilled')`,
+      sql`${t.status} in ('pending', 'queued', 'approved', 'rejected', 'cancelled', 'fulfilled')`,
     ),
+    check('draws_requested_quantity_check', sql`${t.quantity} <= ${t.requestedQuantity}`),
+    check('draws_priority_class_check', sql`${t.priorityClass} in ('DX', 'DO', 'unrated')`),
   ],
 );
 export type DrawRow = typeof draws.$inferSelect;

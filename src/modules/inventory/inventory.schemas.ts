@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { dec, max, normalize, ZERO } from '../../domain/decimal.js';
+import { dec, normalize } from '../../domain/decimal.js';
 import { DecimalOut, MineralCode, PageQuery, page } from '../../http/schemas.js';
+import { drawable, type Level } from '../draws/draws.rules.js';
 import type { MineralRow } from '../minerals/minerals.table.js';
 
 export const InventoryPosition = z
@@ -11,7 +12,11 @@ export const InventoryPosition = z
     reserved: DecimalOut,
     available: DecimalOut,
     minimumReserve: DecimalOut,
-    drawable: DecimalOut,
+    drawable: DecimalOut.meta({
+      description: 'max(0, available − minimumReserve); at level emergency the floor is released: available',
+    }),
+    queued: DecimalOut.meta({ description: 'Σ quantities of queued draws (not held)' }),
+    disruptionLevel: z.enum(['none', 'alert', 'emergency']),
   })
   .meta({ id: 'InventoryPosition' });
 export type InventoryPosition = z.infer<typeof InventoryPosition>;
@@ -20,8 +25,8 @@ export const InventoryList = page(InventoryPosition);
 export const InventoryListQuery = z.strictObject({ ...PageQuery });
 export const InventoryParams = z.strictObject({ code: MineralCode });
 
-/** available = onHand − reserved; drawable = max(0, available − minimumReserve). */
-export const positionView = (row: MineralRow): InventoryPosition => {
+/** available = onHand − reserved; drawable per the level (`drawable` in draws.rules.ts). */
+export const positionView = (row: MineralRow, level: Level): InventoryPosition => {
   const available = dec(row.onHand).minus(row.reserved);
   return {
     mineralCode: row.code,
@@ -30,6 +35,8 @@ export const positionView = (row: MineralRow): InventoryPosition => {
     reserved: normalize(row.reserved),
     available: normalize(available),
     minimumReserve: normalize(row.minimumReserve),
-    drawable: normalize(max(ZERO, available.minus(row.minimumReserve))),
+    drawable: normalize(drawable(row, level)),
+    queued: normalize(row.queued),
+    disruptionLevel: level,
   };
 };

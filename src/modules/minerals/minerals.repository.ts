@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import { statement } from '../../db/statement.js';
 import type { Db } from '../../db/types.js';
@@ -34,7 +34,9 @@ export async function insertMineral(
 export async function updateMineral(
   db: Db,
   code: string,
-  changes: Partial<Pick<MineralRow, 'name' | 'minimumReserve' | 'onHand' | 'reserved' | 'updatedAt'>>,
+  changes: Partial<
+    Pick<MineralRow, 'name' | 'minimumReserve' | 'onHand' | 'reserved' | 'queued' | 'updatedAt'>
+  >,
 ): Promise<MineralRow> {
   const [row] = await db.update(minerals).set(changes).where(eq(minerals.code, code)).returning();
   if (!row) throw new Error(`mineral ${code} vanished while locked`);
@@ -54,6 +56,33 @@ export async function setReserved(db: Db, code: string, reserved: string): Promi
   const [row] = await setReservedRow(db, { code, reserved });
   if (!row) throw new Error(`mineral ${code} vanished while locked`);
   return row;
+}
+
+const setQueuedRow = statement('set_mineral_queued', (db) =>
+  db
+    .update(minerals)
+    .set({ queued: sql`${sql.placeholder('queued')}` })
+    .where(eq(minerals.code, sql.placeholder('code')))
+    .returning(),
+);
+
+/** The running total of the mineral's queued draws, changed by every queued submission and cancellation. */
+export async function setQueued(db: Db, code: string, queued: string): Promise<MineralRow> {
+  const [row] = await setQueuedRow(db, { code, queued });
+  if (!row) throw new Error(`mineral ${code} vanished while locked`);
+  return row;
+}
+
+/** Locks several mineral rows in code order (lock order 2: sorted, so two such transactions never deadlock). */
+export async function lockMinerals(db: Db, codes: readonly string[]): Promise<MineralRow[]> {
+  const sorted = [...new Set(codes)].sort();
+  if (sorted.length === 0) return [];
+  return db
+    .select()
+    .from(minerals)
+    .where(inArray(minerals.code, sorted))
+    .orderBy(asc(minerals.code))
+    .for('update');
 }
 
 export function listMinerals(

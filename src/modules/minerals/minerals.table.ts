@@ -15,6 +15,8 @@ export const minerals = pgTable(
     minimumReserve: quantity('minimum_reserve').notNull().default('0'),
     onHand: quantity('on_hand').notNull().default('0'),
     reserved: quantity('reserved').notNull().default('0'),
+    /** Σ quantities of the mineral's queued draws (crisis rationing): kept here like `reserved`. */
+    queued: quantity('queued').notNull().default('0'),
     createdAt: instant('created_at').notNull(),
     updatedAt: instant('updated_at').notNull(),
   },
@@ -22,6 +24,7 @@ export const minerals = pgTable(
     check('minerals_unit_check', sql`${t.unit} in ('kg', 't')`),
     check('minerals_minimum_reserve_check', sql`${t.minimumReserve} >= 0`),
     check('minerals_on_hand_check', sql`${t.onHand} >= 0`),
+    check('minerals_queued_check', sql`${t.queued} >= 0`),
     check('minerals_reserved_check', sql`${t.reserved} >= 0 and ${t.reserved} <= ${t.onHand}`),
   ],
 );

@@ -1,0 +1,213 @@
+import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { Db } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
+import type { Ctx } from '../../domain/actor.js';
+import { dec, max, ZERO } from '../../domain/decimal.js';
+import { DomainError, notFound } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
+import { type AuditEntry, appendEvents } from '../audit/audit.repository.js';
+import { activeDisruptions } from '../disruptions/disruptions.repository.js';
+import {
+  type DrawDecisionValues,
+  decideQueuedDraws,
+  eligibleQueuedCompanies,
+  queuedDraws,
+} from '../draws/draws.repository.js';
+import { aboveFloor, drawable, type Level, repriceAllocated } from '../draws/draws.rules.js';
+import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
+import {
+  allocationsOfRounds,
+  findRound,
+  insertRound,
+  insertRoundAllocations,
+  listRounds,
+} from './allocation-rounds.repository.js';
+import { fromThousandths, ration, toThousandths } from './allocation-rounds.rules.js';
+import {
+  type AllocationRound,
+  type AllocationRoundListQuery,
+  type AllocationRoundRun,
+  roundView,
+} from './allocation-rounds.schemas.js';
+
+export type AllocationRoundService = ReturnType<typeof createAllocationRoundService>;
+
+/** Events per insert: ten columns each, well inside the protocol's 65,535 parameters. */
+const EVENT_BATCH = 2000;
+
+export function createAllocationRoundService({ db, clock }: Deps) {
+  /**
+   * The round as the rule decides it, from the mineral's state under its lock: the checks (nothing
+   * queued → nothing-to-allocate; supply 0 or beyond drawable → insufficient-stock), then `ration`.
+   */
+  async function decide(tx: Db, input: AllocationRoundRun) {
+    const mineral = await lockMineral(tx, input.mineralCode);
+    if (!mineral) throw notFound('Mineral', input.mineralCode);
+    const now = clock.now();
+    // Read after the lock: submissions and cancellations of this mineral wait on it, so this is the
+    // whole queue, and it stays so until commit.
+    const queue = await queuedDraws(tx, mineral.code);
+    if (queue.length === 0) {
+      throw new DomainError('nothing-to-allocate', `${mineral.code} has no queued draws to allocate.`);
+    }
+    const eligible = await eligibleQueuedCompanies(tx, mineral.code, now);
+    const active = (await activeDisruptions(tx, [mineral.code])).get(mineral.code);
+    const level: Level = active?.level ?? 'none';
+    const above = aboveFloor(mineral);
+    const limit = drawable(mineral, level);
+    const supply = input.supply === undefined ? above : dec(input.supply);
+    if (supply.isZero()) {
+      throw new DomainError(
+        'insufficient-stock',
+        `${mineral.code} has no stock above its floor to allocate.`,
+      );
+    }
+    if (supply.gt(limit)) {
+      throw new DomainError(
+        'insufficient-stock',
+        `A supply of ${supply.toFixed()} exceeds what is drawable now (${limit.toFixed()}${level === 'emergency' ? ', floor released' : ''}).`,
+      );
+    }
+    const result = ration(
+      queue.map((d) => ({
+        id: d.id,
+        companyId: d.companyId,
+        priorityClass: d.priorityClass,
+        quantity: toThousandths(d.quantity),
+        createdAtMs: d.createdAt.getTime(),
+        weight: toThousandths(d.weight),
+        eligible: eligible.has(d.companyId),
+      })),
+      toThousandths(supply.toFixed()),
+    );
+    const allocatedTotal = dec(fromThousandths(result.allocatedTotal));
+    return {
+      now,
+      mineral,
+      queue,
+      result,
+      view: {
+        id: null,
+        mineralCode: mineral.code,
+        disruptionId: active?.disruptionId ?? null,
+        level,
+        supply: supply.toFixed(),
+        requestedTotal: fromThousandths(result.requestedTotal),
+        allocatedTotal: allocatedTotal.toFixed(),
+        floorUsed: max(ZERO, allocatedTotal.minus(above)).toFixed(),
+        createdAt: null,
+        allocations: result.decisions.map((d) => ({
+          drawId: d.drawId,
+          companyId: d.companyId,
+          priorityClass: d.priorityClass,
+          requested: fromThousandths(d.requested),
+          allocated: fromThousandths(d.allocated),
+        })),
+      } satisfies AllocationRound as AllocationRound,
+    };
+  }
+
+  return {
+    /**
+     * Runs (or, with dryRun, previews) an allocation round over a mineral's queued draws, in one
+     * transaction under the mineral's lock: submissions, cancellations and other rounds of the mineral
+     * serialize with it, so every queued draw is decided exactly once. The writes are set-based: one
+     * statement for the round's allocations, one for all the draws, events in batches.
+     */
+    run: (ctx: Ctx, input: AllocationRoundRun): Promise<AllocationRound> =>
+      inTransaction(db, async (tx) => {
+        const { now, mineral, queue, result, view } = await decide(tx, input);
+        if (input.dryRun) return view;
+        const id = newId();
+        const round = { ...view, id, createdAt: now.toISOString() };
+        await insertRound(tx, {
+          id,
+          mineralCode: mineral.code,
+          disruptionId: view.disruptionId,
+          level: view.level,
+          supply: view.supply,
+          requestedTotal: view.requestedTotal,
+          allocatedTotal: view.allocatedTotal,
+          floorUsed: view.floorUsed,
+          createdAt: now,
+        });
+        await insertRoundAllocations(
+          tx,
+          id,
+          view.allocations.map((a, position) => ({
+            position,
+            drawId: a.drawId,
+            companyId: a.companyId,
+            priorityClass: a.priorityClass,
+            requested: a.requested,
+            allocated: a.allocated,
+          })),
+        );
+        const unitPrices = new Map(queue.map((d) => [d.id, d.unitPrice]));
+        // A rejected draw keeps its quantity (the request) and the money computed on it.
+        const decisions: DrawDecisionValues[] = result.decisions.map((d, i) =>
+          d.reason === null
+            ? {
+                id: d.drawId,
+                status: 'approved',
+                ...repriceAllocated({ unitPrice: unitPrices.get(d.drawId)! }, view.allocations[i]!.allocated),
+                reason: null,
+              }
+            : { id: d.drawId, status: 'rejected', quantity: null, amount: null, reason: d.reason },
+        );
+        const decided = await decideQueuedDraws(tx, id, now, decisions);
+        // The queue was read under the mineral's lock, which every change to it takes: a mismatch
+        // would mean that rule was broken somewhere, and the round must not half-apply.
+        if (decided !== decisions.length) {
+          throw new Error(`allocation round decided ${decided} of ${decisions.length} queued draws`);
+        }
+        await updateMineral(tx, mineral.code, {
+          reserved: dec(mineral.reserved).plus(view.allocatedTotal).toFixed(),
+          queued: dec(mineral.queued).minus(view.requestedTotal).toFixed(),
+        });
+        const entries: AuditEntry[] = [
+          { action: 'allocation_round.completed', entityType: 'allocation_round', entityId: id, data: round },
+          ...decisions.map((d, i) => ({
+            action: d.status === 'approved' ? 'draw.allocated' : 'draw.rejected',
+            entityType: 'draw',
+            entityId: d.id,
+            data: {
+              from: 'queued',
+              to: d.status,
+              allocationRoundId: id,
+              requested: view.allocations[i]!.requested,
+              allocated: view.allocations[i]!.allocated,
+              ...(d.status === 'approved' ? { quantity: d.quantity, amount: d.amount } : {}),
+              reason: d.reason,
+            },
+          })),
+        ];
+        // In order, in batches: each call advances the chain head by its batch (lock order: last).
+        for (let at = 0; at < entries.length; at += EVENT_BATCH) {
+          await appendEvents(tx, ctx, now, entries.slice(at, at + EVENT_BATCH));
+        }
+        return round;
+      }),
+
+    async get(id: string): Promise<AllocationRound> {
+      const row = await findRound(db, id);
+      if (!row) throw notFound('Allocation round', id);
+      return roundView(row, (await allocationsOfRounds(db, [id])).get(id) ?? []);
+    },
+
+    async list(query: AllocationRoundListQuery): Promise<Page<AllocationRound>> {
+      const rows = await listRounds(
+        db,
+        { mineralCode: query.mineral },
+        decodeCursor(query.cursor),
+        query.limit,
+      );
+      const allocations = await allocationsOfRounds(
+        db,
+        rows.slice(0, query.limit).map((r) => r.id),
+      );
+      return toPage(rows, query.limit, (r) => roundView(r, allocations.get(r.id) ?? []));
+    },
+  };
+}
