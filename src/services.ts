@@ -13,6 +13,8 @@ import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createLotService } from './modules/lots/lots.service.js';
 import { createMineralService } from './modules/minerals/minerals.service.js';
 import { createObligationService } from './modules/obligations/obligations.service.js';
+import { createPriceService } from './modules/prices/prices.service.js';
+import { createValuationService } from './modules/valuation/valuation.service.js';
 
 /** What every service is built from: the database, the clock and the parsed configuration. */
 export interface Deps {
@@ -37,6 +39,8 @@ export function createServices(deps: Deps) {
     obligations: createObligationService(deps),
     audit: createAuditService(deps),
     ledger: createLedgerService(deps),
+    prices: createPriceService(deps),
+    valuation: createValuationService(deps),
     idempotency: createIdempotencyService({
       db: deps.db,
       clock: deps.clock,

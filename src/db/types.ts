@@ -11,7 +11,8 @@ import type * as schema from './schema.js';
  *   2. the mineral row (`minerals` FOR UPDATE) — the serialization point of a mineral's stock, holds
  *      and of every company's entitlement for that mineral
  *   3. the draw or obligation being changed (FOR UPDATE)
- *   4. lots of that mineral, in id order (FOR UPDATE)
+ *   4. lots of that mineral, in id order (FOR UPDATE); each lot change also updates the mineral's
+ *      `lot_value_totals` row from a trigger (the same mineral, so no new ordering between minerals)
  *   5. the audit chain head (`audit_head`, UPDATE … RETURNING) — always last, so the one global lock
  *      is held for the shortest possible time
  */

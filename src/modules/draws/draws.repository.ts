@@ -6,6 +6,7 @@ import { type AgreementRow, agreements } from '../agreements/agreements.table.js
 import { type CompanyRow, companies } from '../companies/companies.table.js';
 import { existingDepotId } from '../depots/depots.repository.js';
 import { outstandingOf, overdueExists } from '../obligations/obligations.repository.js';
+import { marketPriceTextAt } from '../prices/prices.repository.js';
 import { HOLDING } from './draws.rules.js';
 import { type DrawAllocationRow, type DrawRow, drawAllocations, draws } from './draws.table.js';
 
@@ -61,6 +62,8 @@ export interface Submission {
   hasOverdueObligation: boolean;
   held: string;
   outstanding: string;
+  /** The mineral's market price at submission (latest asOf ≤ now), or null. */
+  marketPrice: string | null;
 }
 
 const submissionOf = (db: Db, withDepot: boolean) => {
@@ -74,6 +77,7 @@ const submissionOf = (db: Db, withDepot: boolean) => {
       hasOverdueObligation: overdueExists(companyId, sql.placeholder('now')),
       held: heldOf(companyId, mineralCode),
       outstanding: outstandingOf(companyId, mineralCode),
+      marketPrice: marketPriceTextAt(mineralCode, sql`${sql.placeholder('now')}::timestamptz`),
     })
     .from(companies)
     .leftJoin(

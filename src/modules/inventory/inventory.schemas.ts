@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { dec, max, normalize, ZERO } from '../../domain/decimal.js';
 import { DecimalOut, MineralCode, PageQuery, page } from '../../http/schemas.js';
 import type { MineralRow } from '../minerals/minerals.table.js';
+import { coverageDays, coverageGap } from '../valuation/valuation.rules.js';
 
 export const InventoryPosition = z
   .object({
@@ -12,6 +13,18 @@ export const InventoryPosition = z
     available: DecimalOut,
     minimumReserve: DecimalOut,
     drawable: DecimalOut,
+    // Coverage (docs/markets.md): null without a daily consumption.
+    dailyConsumption: DecimalOut.nullable(),
+    targetCoverageDays: z.int(),
+    coverageDays: DecimalOut.nullable().meta({
+      description: 'available ÷ dailyConsumption, rounded down to 1 decimal ("0" when nothing is available)',
+      example: '42.7',
+    }),
+    coverageGap: DecimalOut.nullable().meta({
+      description:
+        'max(0, targetCoverageDays × dailyConsumption − available), rounded up to 3 decimals: the quantity still to procure',
+      example: '514.5',
+    }),
   })
   .meta({ id: 'InventoryPosition' });
 export type InventoryPosition = z.infer<typeof InventoryPosition>;
@@ -20,9 +33,15 @@ export const InventoryList = page(InventoryPosition);
 export const InventoryListQuery = z.strictObject({ ...PageQuery });
 export const InventoryParams = z.strictObject({ code: MineralCode });
 
-/** available = onHand − reserved; drawable = max(0, available − minimumReserve). */
+/** available = onHand − reserved; drawable = max(0, available − minimumReserve); coverage from available. */
 export const positionView = (row: MineralRow): InventoryPosition => {
   const available = dec(row.onHand).minus(row.reserved);
+  const coverage = {
+    available,
+    dailyConsumption: row.dailyConsumption,
+    targetCoverageDays: row.targetCoverageDays,
+  };
+  const gap = coverageGap(coverage);
   return {
     mineralCode: row.code,
     unit: row.unit,
@@ -31,5 +50,27 @@ export const positionView = (row: MineralRow): InventoryPosition => {
     available: normalize(available),
     minimumReserve: normalize(row.minimumReserve),
     drawable: normalize(max(ZERO, available.minus(row.minimumReserve))),
+    dailyConsumption: row.dailyConsumption === null ? null : normalize(row.dailyConsumption),
+    targetCoverageDays: row.targetCoverageDays,
+    coverageDays: coverageDays(coverage),
+    coverageGap: gap === null ? null : normalize(gap),
   };
 };
+
+export const OriginBreakdown = z
+  .object({
+    mineralCode: z.string(),
+    onHand: DecimalOut,
+    origins: z.array(
+      z.object({
+        originCountry: z.string(),
+        onHand: DecimalOut,
+        share: DecimalOut.meta({
+          description: "This country's on-hand ÷ the mineral's, half-even to exactly 4 decimals",
+          example: '0.6250',
+        }),
+      }),
+    ),
+  })
+  .meta({ id: 'OriginBreakdown' });
+export type OriginBreakdown = z.infer<typeof OriginBreakdown>;

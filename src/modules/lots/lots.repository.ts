@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import type { Db } from '../../db/types.js';
+import { minerals } from '../minerals/minerals.table.js';
 import { type LotAdjustmentRow, type LotRow, lotAdjustments, lots, stockMovements } from './lots.table.js';
 
 export async function findLot(db: Db, id: string): Promise<LotRow | undefined> {
@@ -67,4 +68,23 @@ export function listLots(
 export function findLots(db: Db, ids: string[]): Promise<LotRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db.select().from(lots).where(inArray(lots.id, ids));
+}
+
+/**
+ * A mineral's on-hand stock by lot origin, countries with stock only, largest first (ties: country
+ * code), in one statement that also tells whether the mineral exists: no rows → unknown mineral, one
+ * row with a null country → a mineral without stock.
+ */
+export function onHandByOrigin(
+  db: Db,
+  mineralCode: string,
+): Promise<{ originCountry: string | null; onHand: string | null }[]> {
+  const onHand = sql<string | null>`sum(${lots.quantityOnHand})::text`;
+  return db
+    .select({ originCountry: lots.originCountry, onHand })
+    .from(minerals)
+    .leftJoin(lots, and(eq(lots.mineralCode, minerals.code), gt(lots.quantityOnHand, '0')))
+    .where(eq(minerals.code, mineralCode))
+    .groupBy(lots.originCountry)
+    .orderBy(desc(sql`sum(${lots.quantityOnHand})`), asc(lots.originCountry));
 }
