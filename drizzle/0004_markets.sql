@@ -49,21 +49,33 @@ CREATE TRIGGER market_prices_no_truncate
 --> statement-breakpoint
 -- lot_value_totals follows every lot change in the same transaction (exact numeric deltas),
 -- so the valuation reads one row per mineral instead of aggregating every lot per request.
+-- Every mineral has its row from the start (an upsert would check the constraint on the delta itself).
+CREATE OR REPLACE FUNCTION minerals_create_lot_value_totals() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO lot_value_totals (mineral_code) VALUES (NEW.code) ON CONFLICT (mineral_code) DO NOTHING;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER minerals_create_lot_value_totals
+  AFTER INSERT ON minerals
+  FOR EACH ROW EXECUTE FUNCTION minerals_create_lot_value_totals();
+--> statement-breakpoint
 CREATE OR REPLACE FUNCTION lot_value_totals_add(code text, costed numeric, book numeric, unvalued numeric)
 RETURNS void LANGUAGE sql AS $$
-  INSERT INTO lot_value_totals AS t (mineral_code, costed_on_hand, book_value, unvalued_on_hand)
-  VALUES (code, costed, book, unvalued)
-  ON CONFLICT (mineral_code) DO UPDATE SET
-    costed_on_hand = t.costed_on_hand + excluded.costed_on_hand,
-    book_value = t.book_value + excluded.book_value,
-    unvalued_on_hand = t.unvalued_on_hand + excluded.unvalued_on_hand;
+  UPDATE lot_value_totals SET
+    costed_on_hand = costed_on_hand + costed,
+    book_value = book_value + book,
+    unvalued_on_hand = unvalued_on_hand + unvalued
+  WHERE mineral_code = code;
 $$;
 --> statement-breakpoint
 CREATE OR REPLACE FUNCTION lots_track_value() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.mineral_code = OLD.mineral_code THEN
-    -- One upsert with the net change: the common case (a draw or an adjustment moves on-hand).
+    -- One update with the net change: the common case (a draw or an adjustment moves on-hand).
     PERFORM lot_value_totals_add(
       NEW.mineral_code,
       CASE WHEN NEW.unit_cost IS NULL THEN 0 ELSE NEW.quantity_on_hand END
@@ -95,10 +107,11 @@ CREATE TRIGGER lots_track_value
   AFTER INSERT OR DELETE OR UPDATE OF quantity_on_hand, unit_cost, mineral_code ON lots
   FOR EACH ROW EXECUTE FUNCTION lots_track_value();
 --> statement-breakpoint
--- Lots received before this migration.
+-- Minerals and lots that exist before this migration.
 INSERT INTO lot_value_totals (mineral_code, costed_on_hand, book_value, unvalued_on_hand)
-SELECT mineral_code,
-       coalesce(sum(quantity_on_hand) FILTER (WHERE unit_cost IS NOT NULL), 0),
-       coalesce(sum(quantity_on_hand * unit_cost), 0),
-       coalesce(sum(quantity_on_hand) FILTER (WHERE unit_cost IS NULL), 0)
-FROM lots GROUP BY mineral_code;
+SELECT m.code,
+       coalesce(sum(l.quantity_on_hand) FILTER (WHERE l.unit_cost IS NOT NULL), 0),
+       coalesce(sum(l.quantity_on_hand * l.unit_cost), 0),
+       coalesce(sum(l.quantity_on_hand) FILTER (WHERE l.unit_cost IS NULL), 0)
+FROM minerals m LEFT JOIN lots l ON l.mineral_code = m.code
+GROUP BY m.code;
