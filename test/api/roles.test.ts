@@ -35,7 +35,14 @@ interface RouteCase {
 }
 
 /** The modules this matrix owns (draws, lots, obligations, inventory and ledger have their own role tests). */
-const MATRIX_PREFIXES = ['/v1/minerals', '/v1/depots', '/v1/companies', '/v1/agreements', '/v1/audit-events'];
+const MATRIX_PREFIXES = [
+  '/v1/minerals',
+  '/v1/depots',
+  '/v1/companies',
+  '/v1/agreements',
+  '/v1/audit-events',
+  '/v1/valuation',
+];
 /** Routes under those prefixes whose role rules another file asserts. */
 const COVERED_ELSEWHERE = new Set(['GET /v1/audit-events/export']); // test/api/exports.test.ts
 
@@ -66,6 +73,32 @@ const MATRIX: RouteCase[] = [
     body: () => ({ name: 'Renamed' }),
     expect: ADMIN_WRITE(200),
   },
+  {
+    method: 'get',
+    route: '/v1/minerals/{code}/prices',
+    path: (_t, f) => `/v1/minerals/${f.mineralCode}/prices`,
+    expect: READ_ALL,
+  },
+  {
+    method: 'get',
+    route: '/v1/minerals/{code}/prices/{id}',
+    path: async (t, f) => {
+      const res = await t.api
+        .post(`/v1/minerals/${f.mineralCode}/prices`)
+        .set(bearer(t.admin))
+        .send({ price: '812.5', source: 'role matrix' });
+      return `/v1/minerals/${f.mineralCode}/prices/${res.body.id}`;
+    },
+    expect: READ_ALL,
+  },
+  {
+    method: 'post',
+    route: '/v1/minerals/{code}/prices',
+    path: (_t, f) => `/v1/minerals/${f.mineralCode}/prices`,
+    body: () => ({ price: '812.5', source: 'role matrix' }),
+    expect: ADMIN_WRITE(201),
+  },
+  { method: 'get', route: '/v1/valuation', path: () => '/v1/valuation', expect: STAFF_ONLY },
   { method: 'get', route: '/v1/depots', path: () => '/v1/depots', expect: READ_ALL },
   { method: 'get', route: '/v1/depots/{id}', path: (_t, f) => `/v1/depots/${f.depotId}`, expect: READ_ALL },
   {
