@@ -24,7 +24,7 @@ ALTER TABLE "minerals" ADD COLUMN "daily_consumption" numeric(20, 3);--> stateme
 ALTER TABLE "minerals" ADD COLUMN "target_coverage_days" integer DEFAULT 60 NOT NULL;--> statement-breakpoint
 ALTER TABLE "lot_value_totals" ADD CONSTRAINT "lot_value_totals_mineral_code_minerals_code_fk" FOREIGN KEY ("mineral_code") REFERENCES "public"."minerals"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "market_prices" ADD CONSTRAINT "market_prices_mineral_code_minerals_code_fk" FOREIGN KEY ("mineral_code") REFERENCES "public"."minerals"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "market_prices_lookup_idx" ON "market_prices" USING btree ("mineral_code","as_of" DESC NULLS LAST,"seq" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "market_prices_lookup_idx" ON "market_prices" USING btree ("mineral_code","as_of","seq");--> statement-breakpoint
 ALTER TABLE "minerals" ADD CONSTRAINT "minerals_floor_price_check" CHECK ("minerals"."floor_price" > 0);--> statement-breakpoint
 ALTER TABLE "minerals" ADD CONSTRAINT "minerals_daily_consumption_check" CHECK ("minerals"."daily_consumption" > 0);--> statement-breakpoint
 ALTER TABLE "minerals" ADD CONSTRAINT "minerals_target_coverage_days_check" CHECK ("minerals"."target_coverage_days" between 1 and 3650);--> statement-breakpoint

@@ -22,9 +22,11 @@ export const marketPrices = pgTable(
     createdAt: instant('created_at').notNull(),
   },
   (t) => [
-    // The "latest as_of ≤ T" lookup is one descent of this index, however long the history; the list
-    // (ascending as_of, ties in recording order) walks the same index backwards.
-    index('market_prices_lookup_idx').on(t.mineralCode, t.asOf.desc(), t.seq.desc()),
+    // The "latest as_of ≤ T" lookup (ORDER BY as_of DESC, seq DESC LIMIT 1) is one backward descent
+    // of this index, however long the history; the list (ascending) walks it forwards. Ascending on
+    // purpose: drizzle writes DESC columns as DESC NULLS LAST, which a plain ORDER BY … DESC (NULLS
+    // FIRST) cannot use, and the planner then sorts the whole history of the mineral.
+    index('market_prices_lookup_idx').on(t.mineralCode, t.asOf, t.seq),
     check('market_prices_price_check', sql`${t.price} > 0`),
   ],
 );
