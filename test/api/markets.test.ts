@@ -76,6 +76,9 @@ describeDb('markets', () => {
       const got = await t.api.get(res.headers.location as string).set(bearer(t.auditor));
       expect(got.status).toBe(200);
       expect(got.body).toEqual(res.body);
+      // asOf = now counts as "≤ now": it is the market price at once.
+      const mineral = await t.api.get(`/v1/minerals/${m.code}`).set(bearer(t.auditor));
+      expect(mineral.body).toMatchObject({ marketPrice: '812.5', marketPriceAsOf: iso(t) });
       const events = await auditEventsAfter(t, before);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({

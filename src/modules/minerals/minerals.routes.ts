@@ -56,7 +56,7 @@ export function mineralRoutes(app: FastifyInstance, { minerals }: Services): voi
     schema: {
       operationId: 'updateMineral',
       tags,
-      summary: 'Rename a mineral or change its strategic floor',
+      summary: 'Rename a mineral, move its strategic floor or change its market settings',
       security: BEARER,
       params: MineralParams,
       body: MineralPatch,

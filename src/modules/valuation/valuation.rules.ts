@@ -39,7 +39,9 @@ export const coverageDays = (c: CoverageInput): string | null => {
   if (c.dailyConsumption === null) return null;
   const available = dec(c.available);
   if (available.lte(0)) return '0';
-  return plain(available.dividedBy(c.dailyConsumption).toDecimalPlaces(1, Decimal.ROUND_DOWN));
+  // ⌊available × 10 ÷ daily⌋ ÷ 10: an exact integer division, about twice as cheap as dividing to
+  // 50 significant digits and then rounding down (it runs for every position of every inventory read).
+  return plain(available.times(10).dividedToIntegerBy(c.dailyConsumption).dividedBy(10));
 };
 
 /**
