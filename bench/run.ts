@@ -9,6 +9,7 @@ import { auditScenario } from './scenarios/audit.js';
 import { drawScenario } from './scenarios/draws.js';
 import { driverScenario } from './scenarios/driver.js';
 import { embeddedScenario } from './scenarios/embedded.js';
+import { marketScenario } from './scenarios/markets.js';
 import { type ProfileTarget, profileScenario } from './scenarios/profile.js';
 import { readScenario } from './scenarios/reads.js';
 import { roundsScenario } from './scenarios/rounds.js';
@@ -16,13 +17,14 @@ import { scaleOutScenario } from './scenarios/scaleout.js';
 
 /**
  * `npm run bench` (quick: ~15–20 s per HTTP measurement) or `npm run bench -- --full` (60 s per HTTP
- * measurement, 1,000,000 audit events). `--only=driver,reads,draws-hot,draws-spread,audit,embedded,
- * scale-out,rounds` runs a subset; `--profile` (not part of the default run) profiles the server during the
+ * measurement, 1,000,000 audit events). `--only=driver,reads,markets,draws-hot,draws-spread,audit,
+ * embedded,scale-out,rounds` runs a subset; `--profile` (not part of the default run) profiles the server during the
  * contended draw scenario. See BENCHMARKS.md.
  */
 const SCENARIOS = [
   'driver',
   'reads',
+  'markets',
   'draws-hot',
   'draws-spread',
   'audit',
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   const runners: Record<Scenario, () => Promise<Section[]>> = {
     driver: async () => [await driverScenario(plan)],
     reads: async () => [await readScenario(plan)],
+    markets: async () => [await marketScenario(plan)],
     'draws-hot': () => draws('hot'),
     'draws-spread': () => draws('spread'),
     audit: async () => [await auditScenario(plan)],

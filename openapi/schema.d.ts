@@ -92,8 +92,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename a mineral or change its strategic floor
-         * @description Renames a mineral or changes its strategic floor (`minimumReserve`, never negative); `code` and `unit` are immutable. Appends `mineral.updated`. Unknown code: 404 `not-found`.
+         * Rename a mineral, move its strategic floor or change its market settings
+         * @description Renames a mineral, changes its strategic floor (`minimumReserve`, never negative) or its market settings (`floorPrice`, `dailyConsumption`, both nullable, and `targetCoverageDays`); `code` and `unit` are immutable. Appends `mineral.updated`. Unknown code: 404 `not-found`.
          *
          *     **Roles**: `admin`.
          */
@@ -408,6 +408,28 @@ export interface paths {
          *     **Roles**: `company`, `admin`, `auditor`.
          */
         get: operations["getInventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/{code}/origins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A mineral's on-hand stock by country of origin
+         * @description Admin and auditor only (a company token is a 403 `forbidden`). On-hand stock summed by lot origin, countries with stock only, largest first (ties by country code), each with its share of the total rounded half-even to 4 decimals; a mineral without stock has `origins: []`. Changes nothing. An unknown mineral is a 404 `not-found`.
+         *
+         *     **Roles**: `admin`, `auditor`.
+         */
+        get: operations["getInventoryOrigins"];
         put?: never;
         post?: never;
         delete?: never;
@@ -858,6 +880,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/minerals/{code}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a mineral's market price history
+         * @description Every role. Prices in ascending `asOf` order (ties in the order they were recorded), `from` inclusive and `to` exclusive, paginated with `limit` and `cursor`. Changes nothing. An unknown mineral is a 404 `not-found`; a bad `from`, `to`, `limit` or `cursor` a 400 `validation-error`.
+         *
+         *     **Roles**: `company`, `admin`, `auditor`.
+         */
+        get: operations["listMarketPrices"];
+        put?: never;
+        /**
+         * Record a mineral's market price
+         * @description Admin only. Appends one observation to the mineral's price history (prices are never edited or deleted: a correction is a newer record) and the `price.recorded` audit event. `asOf` defaults to now; a time in the future is a 400 `validation-error`. An unknown mineral is a 404 `not-found`.
+         *
+         *     **Roles**: `admin`.
+         */
+        post: operations["recordMarketPrice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/minerals/{code}/prices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one recorded market price
+         * @description Every role. One price record of the mineral; changes nothing. An unknown mineral, or a price id that is not one of its records, is a 404 `not-found`.
+         *
+         *     **Roles**: `company`, `admin`, `auditor`.
+         */
+        get: operations["getMarketPrice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/valuation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the reserve is worth now, per mineral and in total
+         * @description Admin and auditor only (a company token is a 403 `forbidden`). Book value at cost, market value at the current market price, unrealized gain on stock with a unit cost, the floor gap and the cost of buying the rest of each mineral's coverage target at the floor, per mineral in code order and in total, with the minerals that have no market price named. Money is exact and rounded half-even to cents once per mineral and figure; totals add the rounded figures; a figure that needs a missing price, floor or consumption is null. Changes nothing.
+         *
+         *     **Roles**: `admin`, `auditor`.
+         */
+        get: operations["getValuation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1115,6 +1209,13 @@ export interface components {
             decidedAt: string | null;
             fulfilledAt: string | null;
             obligationId: string | null;
+            /** @description The mineral's market price at submission (USD per unit), or null when it had none */
+            marketPrice: string | null;
+            /**
+             * @description (marketPrice − unitPrice) × quantity, half-even to cents; negative when the fixed price is above the market; null without a market price
+             * @example 8460.00
+             */
+            hedgeValue: string | null;
             allocations: {
                 /** Format: uuid */
                 lotId: string;
@@ -1147,6 +1248,34 @@ export interface components {
             queued: string;
             /** @enum {string} */
             disruptionLevel: "none" | "alert" | "emergency";
+            dailyConsumption: string | null;
+            targetCoverageDays: number;
+            /**
+             * @description available ÷ dailyConsumption, rounded down to 1 decimal ("0" when nothing is available)
+             * @example 42.7
+             */
+            coverageDays: string | null;
+            /**
+             * @description max(0, targetCoverageDays × dailyConsumption − available), rounded up to 3 decimals: the quantity still to procure
+             * @example 514.5
+             */
+            coverageGap: string | null;
+        };
+        OriginBreakdown: {
+            /** @example GA */
+            mineralCode: string;
+            /** @example 12.5 */
+            onHand: string;
+            origins: {
+                originCountry: string;
+                /** @example 12.5 */
+                onHand: string;
+                /**
+                 * @description This country's on-hand ÷ the mineral's, half-even to exactly 4 decimals
+                 * @example 0.6250
+                 */
+                share: string;
+            }[];
         };
         Lot: {
             /** Format: uuid */
@@ -1183,6 +1312,24 @@ export interface components {
             /** @example 2026-02-04T19:34:32.000Z */
             createdAt: string;
         };
+        MarketPrice: {
+            /** Format: uuid */
+            id: string;
+            /** @example GA */
+            mineralCode: string;
+            /** @example 12.5 */
+            price: string;
+            /**
+             * @example USD
+             * @constant
+             */
+            currency: "USD";
+            /** @example 2026-02-04T19:34:32.000Z */
+            asOf: string;
+            source: string;
+            /** @example 2026-02-04T19:34:32.000Z */
+            createdAt: string;
+        };
         Mineral: {
             code: string;
             name: string;
@@ -1190,6 +1337,12 @@ export interface components {
             unit: "kg" | "t";
             /** @example 12.5 */
             minimumReserve: string;
+            /** @description The market price now (the latest recorded asOf), USD per unit, or null */
+            marketPrice: string | null;
+            marketPriceAsOf: string | null;
+            floorPrice: string | null;
+            dailyConsumption: string | null;
+            targetCoverageDays: number;
             /** @example 2026-02-04T19:34:32.000Z */
             createdAt: string;
             /** @example 2026-02-04T19:34:32.000Z */
@@ -1230,6 +1383,67 @@ export interface components {
                 /** @example 2026-02-04T19:34:32.000Z */
                 receivedAt: string;
             }[];
+        };
+        MineralValuation: {
+            /** @example GA */
+            mineralCode: string;
+            /** @enum {string} */
+            unit: "kg" | "t";
+            /** @example 12.5 */
+            onHand: string;
+            /**
+             * @description Σ quantityOnHand × unitCost over lots with a unit cost
+             * @example 1250.00
+             */
+            bookValue: string;
+            /**
+             * @description Σ quantityOnHand of lots without a unit cost
+             * @example 12.5
+             */
+            unvaluedQuantity: string;
+            marketPrice: string | null;
+            /** @description onHand × marketPrice; null without a market price */
+            marketValue: string | null;
+            /** @description Σ over lots with a unit cost of quantityOnHand × (marketPrice − unitCost); null without a market price */
+            unrealizedGain: string | null;
+            floorPrice: string | null;
+            /** @description max(0, floorPrice − marketPrice) per unit; null without either */
+            floorGap: string | null;
+            /** @description floorGap × coverageGap; null without a market price, a floor or a daily consumption */
+            floorSupportCost: string | null;
+        };
+        Valuation: {
+            /** @example 2026-02-04T19:34:32.000Z */
+            asOf: string;
+            /**
+             * @example USD
+             * @constant
+             */
+            currency: "USD";
+            minerals: components["schemas"]["MineralValuation"][];
+            totals: {
+                /**
+                 * @description USD, exactly 2 decimals
+                 * @example 1250.00
+                 */
+                bookValue: string;
+                /**
+                 * @description USD, exactly 2 decimals
+                 * @example 1250.00
+                 */
+                marketValue: string;
+                /**
+                 * @description USD, exactly 2 decimals
+                 * @example 1250.00
+                 */
+                unrealizedGain: string;
+                /**
+                 * @description USD, exactly 2 decimals
+                 * @example 1250.00
+                 */
+                floorSupportCost: string;
+                unpricedMineralCodes: string[];
+            };
         };
     };
     responses: never;
@@ -1499,6 +1713,24 @@ export interface operations {
                      * @example 250
                      */
                     minimumReserve?: string;
+                    /**
+                     * @description Allied price floor per unit (USD, > 0, at most 4 decimals), or null for none
+                     * @default null
+                     * @example 110000
+                     */
+                    floorPrice?: string | null;
+                    /**
+                     * @description National consumption per day in the mineral unit (> 0, at most 3 decimals), or null
+                     * @default null
+                     * @example 11.5
+                     */
+                    dailyConsumption?: string | null;
+                    /**
+                     * @description Days of consumption the reserve aims to cover (1–3650)
+                     * @default 60
+                     * @example 60
+                     */
+                    targetCoverageDays?: number;
                 };
             };
         };
@@ -1789,6 +2021,21 @@ export interface operations {
                      * @example 250
                      */
                     minimumReserve?: string;
+                    /**
+                     * @description Allied price floor per unit (USD, > 0, at most 4 decimals), or null for none
+                     * @example 110000
+                     */
+                    floorPrice?: string | null;
+                    /**
+                     * @description National consumption per day in the mineral unit (> 0, at most 3 decimals), or null
+                     * @example 11.5
+                     */
+                    dailyConsumption?: string | null;
+                    /**
+                     * @description Days of consumption the reserve aims to cover (1–3650)
+                     * @example 60
+                     */
+                    targetCoverageDays?: number;
                 };
             };
         };
@@ -4440,6 +4687,130 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
                     "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInventoryOrigins: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE` */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The origin breakdown. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OriginBreakdown"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -7867,6 +8238,552 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMarketPrices: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+                /** @description Only prices with asOf at or after this time */
+                from?: string;
+                /** @description Only prices with asOf before this time */
+                to?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE` */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of market prices. `nextCursor` is the `cursor` for the next page, `null` on the last one. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["MarketPrice"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordMarketPrice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry (1-255 visible ASCII characters, else 400), scoped to the token subject and kept at least 24 hours. A repeat with the same method, path and body returns the stored status and body with `Idempotent-Replayed: true` and changes nothing; the same key with a different request → 422; while the first request still runs → 409 `idempotency-key-in-progress`. Requests rejected before they run (400, 401, 403, 413, 429) and server errors are not stored. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE` */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description USD per unit of the mineral
+                     * @example 812.5
+                     */
+                    price: string;
+                    /**
+                     * Format: date-time
+                     * @description When the price was observed (default: now; a time in the future is refused)
+                     * @example 2026-02-04T19:34:32.000Z
+                     */
+                    asOf?: string;
+                    /**
+                     * @description Where the price comes from (benchmark, assessment…)
+                     * @example Fastmarkets 4N Rotterdam
+                     */
+                    source: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: the new market price. `Location` points at it. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketPrice"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not call this operation. Problem type: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state; `type` says which rule (the operation description names the ones it can answer). `idempotency-key-in-progress`: the first request with this `Idempotency-Key` is still running. Problem type: `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (1 MiB by default). Problem type: `payload-too-large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not `application/json`. Problem type: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This `Idempotency-Key` was already used by this caller for a different request. Problem type: `idempotency-key-reuse`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMarketPrice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description Mineral code, e.g. `GA` (gallium) or `NDPR_OXIDE` */
+                code: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The market price. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketPrice"];
+                };
+            };
+            /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. `WWW-Authenticate` names the scheme. Sent before the request is validated: a bad token with a bad body is a 401. Problem type: `unauthorized`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to another company (existence is never revealed). Problem type: `not-found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; retry after `Retry-After` seconds. Problem type: `rate-limited`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error. The body never carries a stack trace or SQL; the server log has the cause. Problem type: `internal`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database does not answer. Problem type: `service-unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getValuation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 visible ASCII characters); echoed in the response and recorded in audit events. Generated when absent or malformed. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The valuation. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Valuation"];
                 };
             };
             /** @description The request is not valid: malformed JSON, a schema violation, an unknown property or query parameter, or a malformed header (`Idempotency-Key`). `errors` lists each offending field. Problem type: `validation-error`. */

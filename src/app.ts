@@ -35,6 +35,8 @@ import { ledgerRoutes } from './modules/ledger/ledger.routes.js';
 import { lotRoutes } from './modules/lots/lots.routes.js';
 import { mineralRoutes } from './modules/minerals/minerals.routes.js';
 import { obligationRoutes } from './modules/obligations/obligations.routes.js';
+import { priceRoutes } from './modules/prices/prices.routes.js';
+import { valuationRoutes } from './modules/valuation/valuation.routes.js';
 import { createServices, type Services } from './services.js';
 
 export interface AppOptions {
@@ -193,6 +195,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   obligationRoutes(app, services);
   auditRoutes(app, services);
   ledgerRoutes(app, services);
+  priceRoutes(app, services);
+  valuationRoutes(app, services);
 
   let purgeTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {

@@ -12,6 +12,8 @@ import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createLotService } from './modules/lots/lots.service.js';
 import { createMineralService } from './modules/minerals/minerals.service.js';
 import { createObligationService } from './modules/obligations/obligations.service.js';
+import { createPriceService } from './modules/prices/prices.service.js';
+import { createValuationService } from './modules/valuation/valuation.service.js';
 
 export function createServices(deps: Deps) {
   return {
@@ -27,6 +29,8 @@ export function createServices(deps: Deps) {
     obligations: createObligationService(deps),
     audit: createAuditService(deps),
     ledger: createLedgerService(deps),
+    prices: createPriceService(deps),
+    valuation: createValuationService(deps),
     idempotency: createIdempotencyService({
       db: deps.db,
       clock: deps.clock,

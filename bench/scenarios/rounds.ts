@@ -97,7 +97,9 @@ function roundInMemory(queue: QueuedDraw[], supply: bigint): number {
       data: {
         from: 'queued',
         ...a,
-        ...(a.allocated === '0' ? {} : repriceAllocated({ unitPrice: '750.5' }, a.allocated)),
+        ...(a.allocated === '0'
+          ? {}
+          : repriceAllocated({ unitPrice: '750.5', marketPrice: '812.5' }, a.allocated)),
       },
     })),
   ];

@@ -7,17 +7,112 @@ import type { Services } from '../services.js';
  * in kilograms, prices in USD per unit.
  */
 const MINERALS = [
-  { code: 'NDPR_OXIDE', name: 'NdPr oxide (Nd2O3+Pr6O11, TREO ≥ 99.5%)', unit: 't', minimumReserve: '40' },
-  { code: 'DY_OXIDE', name: 'Dysprosium oxide (Dy2O3 ≥ 99.5%)', unit: 'kg', minimumReserve: '2000' },
-  { code: 'TB_OXIDE', name: 'Terbium oxide (Tb4O7 ≥ 99.99%)', unit: 'kg', minimumReserve: '500' },
-  { code: 'GA', name: 'Gallium metal 4N', unit: 'kg', minimumReserve: '1500' },
-  { code: 'GE', name: 'Germanium metal (zone-refined)', unit: 'kg', minimumReserve: '2500' },
-  { code: 'LI2CO3', name: 'Lithium carbonate, battery grade', unit: 't', minimumReserve: '250' },
-  { code: 'CO', name: 'Cobalt metal cathode', unit: 't', minimumReserve: '120' },
-  { code: 'GRAPHITE_NAT', name: 'Natural flake graphite', unit: 't', minimumReserve: '600' },
-  { code: 'SB', name: 'Antimony ingot', unit: 't', minimumReserve: '60' },
+  // NdPr: Chinese oxide trades far below the allied 110 USD/kg floor (110,000 USD/t); ~4,000 t a year.
+  {
+    code: 'NDPR_OXIDE',
+    name: 'NdPr oxide (Nd2O3+Pr6O11, TREO ≥ 99.5%)',
+    unit: 't',
+    minimumReserve: '40',
+    floorPrice: '110000',
+    dailyConsumption: '11',
+  },
+  {
+    code: 'DY_OXIDE',
+    name: 'Dysprosium oxide (Dy2O3 ≥ 99.5%)',
+    unit: 'kg',
+    minimumReserve: '2000',
+    dailyConsumption: '410',
+  },
+  {
+    code: 'TB_OXIDE',
+    name: 'Terbium oxide (Tb4O7 ≥ 99.99%)',
+    unit: 'kg',
+    minimumReserve: '500',
+    dailyConsumption: '80',
+  },
+  // Gallium: ~16 t a year; a 90-day target for a metal under an export ban.
+  {
+    code: 'GA',
+    name: 'Gallium metal 4N',
+    unit: 'kg',
+    minimumReserve: '1500',
+    dailyConsumption: '43.8',
+    targetCoverageDays: 90,
+  },
+  // Germanium: ~30,000 kg a year.
+  {
+    code: 'GE',
+    name: 'Germanium metal (zone-refined)',
+    unit: 'kg',
+    minimumReserve: '2500',
+    dailyConsumption: '82.2',
+  },
+  {
+    code: 'LI2CO3',
+    name: 'Lithium carbonate, battery grade',
+    unit: 't',
+    minimumReserve: '250',
+    dailyConsumption: '55',
+  },
+  { code: 'CO', name: 'Cobalt metal cathode', unit: 't', minimumReserve: '120', dailyConsumption: '22' },
+  {
+    code: 'GRAPHITE_NAT',
+    name: 'Natural flake graphite',
+    unit: 't',
+    minimumReserve: '600',
+    dailyConsumption: '190',
+  },
+  // Antimony: its floor sits above a market that has come off its 2025 peak.
+  {
+    code: 'SB',
+    name: 'Antimony ingot',
+    unit: 't',
+    minimumReserve: '60',
+    floorPrice: '40000',
+    dailyConsumption: '63',
+  },
+  // Tungsten: no benchmark recorded yet and no consumption figure: shown as unpriced, coverage null.
   { code: 'W_APT', name: 'Tungsten (ammonium paratungstate)', unit: 't', minimumReserve: '35' },
 ] as const;
+
+/** Market price history per mineral (USD per unit): [price, days ago, source]. W_APT has none. */
+const PRICES: Record<string, [string, number, string][]> = {
+  NDPR_OXIDE: [
+    ['58500', 180, 'Asian Metal NdPr oxide, China FOB'],
+    ['61800', 90, 'Asian Metal NdPr oxide, China FOB'],
+    ['74250', 7, 'Asian Metal NdPr oxide, China FOB'],
+  ],
+  DY_OXIDE: [
+    ['205', 120, 'Fastmarkets Dy2O3 99.5% FOB China'],
+    ['238.5', 10, 'Fastmarkets Dy2O3 99.5% FOB China'],
+  ],
+  TB_OXIDE: [
+    ['540', 120, 'Fastmarkets Tb4O7 99.99% FOB China'],
+    ['612', 10, 'Fastmarkets Tb4O7 99.99% FOB China'],
+  ],
+  GA: [
+    ['595', 200, 'Fastmarkets Ga 4N Rotterdam'],
+    ['812.5', 30, 'Fastmarkets Ga 4N Rotterdam'],
+    ['905', 3, 'Fastmarkets Ga 4N Rotterdam'],
+  ],
+  GE: [
+    ['1510', 150, 'Fastmarkets Ge 50 ohm Rotterdam'],
+    ['2875', 5, 'Fastmarkets Ge 50 ohm Rotterdam'],
+  ],
+  LI2CO3: [
+    ['10850', 120, 'Benchmark Li2CO3 battery grade CIF Asia'],
+    ['9600', 6, 'Benchmark Li2CO3 battery grade CIF Asia'],
+  ],
+  CO: [
+    ['33400', 150, 'LME cobalt cash'],
+    ['48700', 4, 'LME cobalt cash'],
+  ],
+  GRAPHITE_NAT: [['640', 40, 'Benchmark flake graphite -100 mesh 94-95% FOB China']],
+  SB: [
+    ['58000', 200, 'Fastmarkets antimony 99.65% Rotterdam'],
+    ['38500', 8, 'Fastmarkets antimony 99.65% Rotterdam'],
+  ],
+};
 
 const DEPOTS = [
   { code: 'US-NV-RENO', name: 'Reno bonded warehouse', country: 'US' },
@@ -179,6 +274,7 @@ export interface SeedSummary {
   agreements: number;
   lots: number;
   disruptions: number;
+  prices: number;
 }
 
 /** Loads the demo data into an empty database; does nothing (returns null) when minerals exist. */
@@ -215,6 +311,14 @@ export async function seedDemo(services: Services, now = new Date()): Promise<Se
   for (const d of DISRUPTIONS) {
     await services.disruptions.declare(ctx, { ...d, mineralCodes: [...d.mineralCodes] });
   }
+  let prices = 0;
+  for (const [mineralCode, entries] of Object.entries(PRICES)) {
+    for (const [price, daysAgo, source] of entries) {
+      const asOf = new Date(now.getTime() - daysAgo * 86_400_000).toISOString();
+      await services.prices.record(ctx, mineralCode, { price, asOf, source });
+      prices++;
+    }
+  }
   return {
     minerals: MINERALS.length,
     depots: DEPOTS.length,
@@ -222,5 +326,6 @@ export async function seedDemo(services: Services, now = new Date()): Promise<Se
     agreements,
     lots,
     disruptions: DISRUPTIONS.length,
+    prices,
   };
 }

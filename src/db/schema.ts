@@ -10,3 +10,4 @@ export * from '../modules/idempotency/idempotency.table.js';
 export * from '../modules/lots/lots.table.js';
 export * from '../modules/minerals/minerals.table.js';
 export * from '../modules/obligations/obligations.table.js';
+export * from '../modules/prices/prices.table.js';

@@ -12,7 +12,8 @@ import type * as schema from './schema.js';
  *      queue, level and of every company's entitlement for that mineral; several minerals (a
  *      disruption's) in code order; then the disruption row
  *   3. the draw or obligation being changed (FOR UPDATE)
- *   4. lots of that mineral, in id order (FOR UPDATE)
+ *   4. lots of that mineral, in id order (FOR UPDATE); each lot change also updates the mineral's
+ *      `lot_value_totals` row from a trigger (the same mineral, so no new ordering between minerals)
  *   5. the audit chain head (`audit_head`, UPDATE … RETURNING) — always last, so the one global lock
  *      is held for the shortest possible time
  */

@@ -15,6 +15,7 @@ const TAGS = [
   ['Obligations', 'Replenishment obligations created by fulfilled draws'],
   ['Audit', 'The hash-chained audit log'],
   ['Ledger', 'Every stock movement'],
+  ['Markets', 'Market prices, and what the reserve is worth against them'],
   ['Health', 'Liveness and readiness'],
 ];
 

@@ -74,6 +74,11 @@ describeDb('reference data', () => {
         name: 'Gallium',
         unit: 'kg',
         minimumReserve: '100.5',
+        marketPrice: null,
+        marketPriceAsOf: null,
+        floorPrice: null,
+        dailyConsumption: null,
+        targetCoverageDays: 60,
         createdAt: expect.stringMatching(ISO),
         updatedAt: res.body.createdAt,
       });

@@ -56,6 +56,7 @@ const MATRIX_PREFIXES = [
   '/v1/ledger',
   '/v1/disruptions',
   '/v1/allocation-rounds',
+  '/v1/valuation',
 ];
 
 /** A fresh pending draw of one unit by the own company. */
@@ -121,6 +122,38 @@ const MATRIX: RouteCase[] = [
     path: async (t) => `/v1/minerals/${(await createMineral(t)).code}`,
     body: () => ({ name: 'Renamed' }),
     expect: ADMIN_WRITE(200),
+  },
+  {
+    method: 'get',
+    route: '/v1/minerals/{code}/prices',
+    path: (_t, f) => `/v1/minerals/${f.mineralCode}/prices`,
+    expect: READ_ALL,
+  },
+  {
+    method: 'get',
+    route: '/v1/minerals/{code}/prices/{id}',
+    path: async (t, f) => {
+      const res = await t.api
+        .post(`/v1/minerals/${f.mineralCode}/prices`)
+        .set(bearer(t.admin))
+        .send({ price: '812.5', source: 'role matrix' });
+      return `/v1/minerals/${f.mineralCode}/prices/${res.body.id}`;
+    },
+    expect: READ_ALL,
+  },
+  {
+    method: 'post',
+    route: '/v1/minerals/{code}/prices',
+    path: (_t, f) => `/v1/minerals/${f.mineralCode}/prices`,
+    body: () => ({ price: '812.5', source: 'role matrix' }),
+    expect: ADMIN_WRITE(201),
+  },
+  { method: 'get', route: '/v1/valuation', path: () => '/v1/valuation', expect: STAFF_ONLY },
+  {
+    method: 'get',
+    route: '/v1/inventory/{code}/origins',
+    path: (_t, f) => `/v1/inventory/${f.mineralCode}/origins`,
+    expect: STAFF_ONLY,
   },
   { method: 'get', route: '/v1/depots', path: () => '/v1/depots', expect: READ_ALL },
   { method: 'get', route: '/v1/depots/{id}', path: (_t, f) => `/v1/depots/${f.depotId}`, expect: READ_ALL },

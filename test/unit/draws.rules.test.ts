@@ -139,9 +139,16 @@ describe('submission checks', () => {
     expect(queues('alert', '5')).toBe(true);
   });
   it('re-prices an allocated draw on its allocation', () => {
-    expect(repriceAllocated({ unitPrice: '110.25' }, '200.5')).toEqual({
+    expect(repriceAllocated({ unitPrice: '110.25', marketPrice: null }, '200.5')).toEqual({
       quantity: '200.5',
       amount: '22105.12',
+      hedgeValue: null,
+    });
+    // (812.5 − 750.5) × 12.345 = 765.39, and it follows the allocation, not the request.
+    expect(repriceAllocated({ unitPrice: '750.5', marketPrice: '812.5' }, '12.345')).toEqual({
+      quantity: '12.345',
+      amount: '9264.92',
+      hedgeValue: '765.39',
     });
   });
 });

@@ -144,17 +144,24 @@ export function createAllocationRoundService({ db, clock }: Deps) {
             allocated: a.allocated,
           })),
         );
-        const unitPrices = new Map(queue.map((d) => [d.id, d.unitPrice]));
+        const prices = new Map(queue.map((d) => [d.id, d]));
         // A rejected draw keeps its quantity (the request) and the money computed on it.
         const decisions: DrawDecisionValues[] = result.decisions.map((d, i) =>
           d.reason === null
             ? {
                 id: d.drawId,
                 status: 'approved',
-                ...repriceAllocated({ unitPrice: unitPrices.get(d.drawId)! }, view.allocations[i]!.allocated),
+                ...repriceAllocated(prices.get(d.drawId)!, view.allocations[i]!.allocated),
                 reason: null,
               }
-            : { id: d.drawId, status: 'rejected', quantity: null, amount: null, reason: d.reason },
+            : {
+                id: d.drawId,
+                status: 'rejected',
+                quantity: null,
+                amount: null,
+                hedgeValue: null,
+                reason: d.reason,
+              },
         );
         const decided = await decideQueuedDraws(tx, id, now, decisions);
         // The queue was read under the mineral's lock, which every change to it takes: a mismatch
@@ -178,7 +185,9 @@ export function createAllocationRoundService({ db, clock }: Deps) {
               allocationRoundId: id,
               requested: view.allocations[i]!.requested,
               allocated: view.allocations[i]!.allocated,
-              ...(d.status === 'approved' ? { quantity: d.quantity, amount: d.amount } : {}),
+              ...(d.status === 'approved'
+                ? { quantity: d.quantity, amount: d.amount, hedgeValue: d.hedgeValue }
+                : {}),
               reason: d.reason,
             },
           })),

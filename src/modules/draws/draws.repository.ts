@@ -7,6 +7,7 @@ import { type CompanyRow, companies } from '../companies/companies.table.js';
 import { existingDepotId } from '../depots/depots.repository.js';
 import { type DisruptionLevel, disruptionMinerals, disruptions } from '../disruptions/disruptions.table.js';
 import { outstandingOf, overdueExists } from '../obligations/obligations.repository.js';
+import { marketPriceTextAt } from '../prices/prices.repository.js';
 import { HOLDING } from './draws.rules.js';
 import { type DrawAllocationRow, type DrawRow, drawAllocations, draws } from './draws.table.js';
 
@@ -72,6 +73,8 @@ export interface Submission {
   /** The active disruption covering the mineral, if any, and its level. */
   disruptionId: string | null;
   disruptionLevel: DisruptionLevel | null;
+  /** The mineral's market price at submission (latest asOf ≤ now), or null. */
+  marketPrice: string | null;
 }
 
 const submissionOf = (db: Db, withDepot: boolean) => {
@@ -89,6 +92,7 @@ const submissionOf = (db: Db, withDepot: boolean) => {
         outstanding: outstandingOf(companyId, mineralCode),
         disruptionId: disruptions.id,
         disruptionLevel: disruptions.level,
+        marketPrice: marketPriceTextAt(mineralCode, sql`${sql.placeholder('now')}::timestamptz`),
       })
       .from(companies)
       .leftJoin(
@@ -180,6 +184,7 @@ export interface QueuedDrawRow {
   priorityClass: DrawRow['priorityClass'];
   quantity: string;
   unitPrice: string;
+  marketPrice: string | null;
   createdAt: Date;
   /** maxOutstanding of the agreement the draw was submitted under. */
   weight: string;
@@ -198,6 +203,7 @@ export function queuedDraws(db: Db, mineralCode: string): Promise<QueuedDrawRow[
       priorityClass: draws.priorityClass,
       quantity: draws.quantity,
       unitPrice: draws.unitPrice,
+      marketPrice: draws.marketPrice,
       createdAt: draws.createdAt,
       weight: agreements.maxOutstanding,
     })
@@ -238,6 +244,7 @@ export interface DrawDecisionValues {
   /** The allocation and the money re-priced on it (`repriceAllocated`); null keeps the draw's own. */
   quantity: string | null;
   amount: string | null;
+  hedgeValue: string | null;
   reason: string | null;
 }
 
@@ -256,11 +263,12 @@ export async function decideQueuedDraws(
   const result = await db.execute(sql`
     with decided as (update ${draws} as d set
       status = v.status, quantity = coalesce(v.quantity, d.quantity), amount = coalesce(v.amount, d.amount),
+      hedge_value = coalesce(v.hedge_value, d.hedge_value),
       reason = v.reason,
       decided_at = ${at.toISOString()}::timestamptz, updated_at = ${at.toISOString()}::timestamptz,
       allocation_round_id = ${roundId}::uuid
     from json_to_recordset(${JSON.stringify(decisions)}::json)
-      as v(id uuid, status text, quantity numeric, amount numeric, reason text)
+      as v(id uuid, status text, quantity numeric, amount numeric, hedge_value numeric, reason text)
     where d.id = v.id and d.status = 'queued'
     returning 1)
     select count(*)::int as n from decided`);

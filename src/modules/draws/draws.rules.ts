@@ -1,6 +1,7 @@
 import { DAY_MS } from '../../domain/clock.js';
 import { Decimal, type DecimalInput, dec, max, min, ZERO } from '../../domain/decimal.js';
 import type { ProblemKind } from '../../domain/errors.js';
+import { hedgeValue } from '../valuation/valuation.rules.js';
 import type { DrawStatus } from './draws.table.js';
 
 /** draw `amount` = quantity × unitPrice, rounded half-even to 2 decimals (the contract's rule). */
@@ -67,11 +68,14 @@ export const queues = (level: Level, mineralQueued: DecimalInput): boolean =>
  * from the draw's stored prices. The one place a re-priced allocated draw is computed.
  */
 export function repriceAllocated(
-  draw: { unitPrice: DecimalInput },
+  draw: { unitPrice: DecimalInput; marketPrice: DecimalInput | null },
   quantity: DecimalInput,
-): { quantity: string; amount: string } {
-  // MERGE (market, issue 11): hedgeValue = (marketPrice − unitPrice) × quantity is recomputed here too.
-  return { quantity: dec(quantity).toFixed(), amount: drawAmount(quantity, draw.unitPrice).toFixed(2) };
+): { quantity: string; amount: string; hedgeValue: string | null } {
+  return {
+    quantity: dec(quantity).toFixed(),
+    amount: drawAmount(quantity, draw.unitPrice).toFixed(2),
+    hedgeValue: hedgeValue(draw.marketPrice, draw.unitPrice, quantity),
+  };
 }
 
 export interface DrawCheckInput {

@@ -66,6 +66,14 @@ export const Draw = z
     decidedAt: TimestampOut.nullable(),
     fulfilledAt: TimestampOut.nullable(),
     obligationId: z.uuid().nullable(),
+    marketPrice: DecimalOut.nullable().meta({
+      description: "The mineral's market price at submission (USD per unit), or null when it had none",
+    }),
+    hedgeValue: DecimalOut.nullable().meta({
+      description:
+        '(marketPrice − unitPrice) × quantity, half-even to cents; negative when the fixed price is above the market; null without a market price',
+      example: '8460.00',
+    }),
     allocations: z.array(z.object({ lotId: z.uuid(), quantity: DecimalOut })),
   })
   .meta({ id: 'Draw' });
@@ -102,5 +110,7 @@ export const drawView = (row: DrawRow, allocations: DrawAllocationRow[]): Draw =
   decidedAt: row.decidedAt?.toISOString() ?? null,
   fulfilledAt: row.fulfilledAt?.toISOString() ?? null,
   obligationId: row.obligationId,
+  marketPrice: row.marketPrice === null ? null : normalize(row.marketPrice),
+  hedgeValue: row.hedgeValue === null ? null : toMoney(row.hedgeValue),
   allocations: allocations.map((a) => ({ lotId: a.lotId, quantity: normalize(a.quantity) })),
 });

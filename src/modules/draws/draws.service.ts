@@ -11,6 +11,7 @@ import { lockStockedLots, recordMovements, setLotOnHand } from '../lots/lots.rep
 import { lockMineral, setQueued, setReserved, updateMineral } from '../minerals/minerals.repository.js';
 import { insertObligation } from '../obligations/obligations.repository.js';
 import { obligationView } from '../obligations/obligations.schemas.js';
+import { hedgeValue } from '../valuation/valuation.rules.js';
 import {
   allocationsOf,
   findDraw,
@@ -158,6 +159,9 @@ export function createDrawService({ db, clock }: Deps) {
           updatedAt: now,
           decidedAt: null,
           fulfilledAt: null,
+          // Read in the submission's check statement, which runs once the mineral lock is held.
+          marketPrice: submission.marketPrice,
+          hedgeValue: hedgeValue(submission.marketPrice, terms.unitPrice, input.quantity),
         };
         // Every value is known before the insert (the depot id as stored, decimals normalised by the
         // view), so the event can be built now, and the draw, the mineral's new reserved (or queued)

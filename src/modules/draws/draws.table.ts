@@ -45,6 +45,9 @@ export const draws = pgTable(
     updatedAt: instant('updated_at').notNull(),
     decidedAt: instant('decided_at'),
     fulfilledAt: instant('fulfilled_at'),
+    // The market price at submission (null when the mineral had none) and the hedge value it implies.
+    marketPrice: unitPrice('market_price'),
+    hedgeValue: money('hedge_value'),
   },
   (t) => [
     index('draws_holds_idx').on(t.companyId, t.mineralCode, t.status),

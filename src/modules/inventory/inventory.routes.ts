@@ -7,6 +7,7 @@ import {
   InventoryListQuery,
   InventoryParams,
   InventoryPosition,
+  OriginBreakdown,
 } from './inventory.schemas.js';
 
 export function inventoryRoutes(app: FastifyInstance, { inventory }: Services): void {
@@ -40,5 +41,22 @@ export function inventoryRoutes(app: FastifyInstance, { inventory }: Services): 
       response: { 200: InventoryPosition, ...problems(404) },
     },
     handler: (req) => inventory.get(req.params.code),
+  });
+  r.get('/v1/inventory/:code/origins', {
+    config: { roles: ['admin', 'auditor'] },
+    schema: {
+      operationId: 'getInventoryOrigins',
+      tags,
+      summary: "A mineral's on-hand stock by country of origin",
+      description:
+        'Admin and auditor only (a company token is a 403 `forbidden`). On-hand stock summed by lot ' +
+        'origin, countries with stock only, largest first (ties by country code), each with its share of ' +
+        'the total rounded half-even to 4 decimals; a mineral without stock has `origins: []`. Changes ' +
+        'nothing. An unknown mineral is a 404 `not-found`.',
+      security: BEARER,
+      params: InventoryParams,
+      response: { 200: OriginBreakdown, ...problems(403, 404) },
+    },
+    handler: (req) => inventory.origins(req.params.code),
   });
 }

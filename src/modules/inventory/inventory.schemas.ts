@@ -3,6 +3,7 @@ import { dec, normalize } from '../../domain/decimal.js';
 import { DecimalOut, MineralCode, PageQuery, page } from '../../http/schemas.js';
 import { drawable, type Level } from '../draws/draws.rules.js';
 import type { MineralRow } from '../minerals/minerals.table.js';
+import { coverageDays, coverageGap } from '../valuation/valuation.rules.js';
 
 export const InventoryPosition = z
   .object({
@@ -17,6 +18,18 @@ export const InventoryPosition = z
     }),
     queued: DecimalOut.meta({ description: 'Σ quantities of queued draws (not held)' }),
     disruptionLevel: z.enum(['none', 'alert', 'emergency']),
+    // Coverage (docs/markets.md): null without a daily consumption.
+    dailyConsumption: DecimalOut.nullable(),
+    targetCoverageDays: z.int(),
+    coverageDays: DecimalOut.nullable().meta({
+      description: 'available ÷ dailyConsumption, rounded down to 1 decimal ("0" when nothing is available)',
+      example: '42.7',
+    }),
+    coverageGap: DecimalOut.nullable().meta({
+      description:
+        'max(0, targetCoverageDays × dailyConsumption − available), rounded up to 3 decimals: the quantity still to procure',
+      example: '514.5',
+    }),
   })
   .meta({ id: 'InventoryPosition' });
 export type InventoryPosition = z.infer<typeof InventoryPosition>;
@@ -25,9 +38,15 @@ export const InventoryList = page(InventoryPosition);
 export const InventoryListQuery = z.strictObject({ ...PageQuery });
 export const InventoryParams = z.strictObject({ code: MineralCode });
 
-/** available = onHand − reserved; drawable per the level (`drawable` in draws.rules.ts). */
+/** available = onHand − reserved; drawable per the level (`drawable` in draws.rules.ts); coverage from available. */
 export const positionView = (row: MineralRow, level: Level): InventoryPosition => {
   const available = dec(row.onHand).minus(row.reserved);
+  const coverage = {
+    available,
+    dailyConsumption: row.dailyConsumption,
+    targetCoverageDays: row.targetCoverageDays,
+  };
+  const gap = coverageGap(coverage);
   return {
     mineralCode: row.code,
     unit: row.unit,
@@ -38,5 +57,27 @@ export const positionView = (row: MineralRow, level: Level): InventoryPosition =
     drawable: normalize(drawable(row, level)),
     queued: normalize(row.queued),
     disruptionLevel: level,
+    dailyConsumption: row.dailyConsumption === null ? null : normalize(row.dailyConsumption),
+    targetCoverageDays: row.targetCoverageDays,
+    coverageDays: coverageDays(coverage),
+    coverageGap: gap === null ? null : normalize(gap),
   };
 };
+
+export const OriginBreakdown = z
+  .object({
+    mineralCode: z.string(),
+    onHand: DecimalOut,
+    origins: z.array(
+      z.object({
+        originCountry: z.string(),
+        onHand: DecimalOut,
+        share: DecimalOut.meta({
+          description: "This country's on-hand ÷ the mineral's, half-even to exactly 4 decimals",
+          example: '0.6250',
+        }),
+      }),
+    ),
+  })
+  .meta({ id: 'OriginBreakdown' });
+export type OriginBreakdown = z.infer<typeof OriginBreakdown>;

@@ -1,9 +1,12 @@
 import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import type { Deps } from '../../deps.js';
+import { normalize, sum } from '../../domain/decimal.js';
 import { notFound } from '../../domain/errors.js';
 import { activeDisruptions } from '../disruptions/disruptions.repository.js';
+import { onHandByOrigin } from '../lots/lots.repository.js';
 import { findMineral, listMinerals } from '../minerals/minerals.repository.js';
-import { type InventoryPosition, positionView } from './inventory.schemas.js';
+import { share } from '../valuation/valuation.rules.js';
+import { type InventoryPosition, type OriginBreakdown, positionView } from './inventory.schemas.js';
 
 export type InventoryService = ReturnType<typeof createInventoryService>;
 
@@ -27,6 +30,27 @@ export function createInventoryService({ db }: Deps) {
         query.limit,
         (r) => positionView(r, active.get(r.code)?.level ?? 'none'),
       );
+    },
+
+    /** On-hand stock by lot origin with each country's share (half-even, 4 decimals), largest first. */
+    async origins(code: string): Promise<OriginBreakdown> {
+      const rows = await onHandByOrigin(db, code);
+      if (rows.length === 0) throw notFound('Mineral', code);
+      const stocked = rows.flatMap((r) =>
+        r.originCountry !== null && r.onHand !== null
+          ? [{ originCountry: r.originCountry, onHand: r.onHand }]
+          : [],
+      );
+      const total = sum(stocked.map((r) => r.onHand));
+      return {
+        mineralCode: code,
+        onHand: normalize(total),
+        origins: stocked.map((r) => ({
+          originCountry: r.originCountry,
+          onHand: normalize(r.onHand),
+          share: share(r.onHand, total),
+        })),
+      };
     },
   };
 }

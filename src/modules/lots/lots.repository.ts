@@ -1,6 +1,7 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import type { Db } from '../../db/types.js';
+import { minerals } from '../minerals/minerals.table.js';
 import { type LotAdjustmentRow, type LotRow, lotAdjustments, lots, stockMovements } from './lots.table.js';
 
 export async function findLot(db: Db, id: string): Promise<LotRow | undefined> {
@@ -62,4 +63,23 @@ export function listLots(
     )
     .orderBy(asc(lots.createdAt), asc(lots.id))
     .limit(limit + 1);
+}
+
+/**
+ * A mineral's on-hand stock by lot origin, countries with stock only, largest first (ties: country
+ * code), in one statement that also tells whether the mineral exists: no rows → unknown mineral, one
+ * row with a null country → a mineral without stock.
+ */
+export function onHandByOrigin(
+  db: Db,
+  mineralCode: string,
+): Promise<{ originCountry: string | null; onHand: string | null }[]> {
+  const onHand = sql<string | null>`sum(${lots.quantityOnHand})::text`;
+  return db
+    .select({ originCountry: lots.originCountry, onHand })
+    .from(minerals)
+    .leftJoin(lots, and(eq(lots.mineralCode, minerals.code), gt(lots.quantityOnHand, '0')))
+    .where(eq(minerals.code, mineralCode))
+    .groupBy(lots.originCountry)
+    .orderBy(desc(sql`sum(${lots.quantityOnHand})`), asc(lots.originCountry));
 }

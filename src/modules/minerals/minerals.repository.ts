@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import { statement } from '../../db/statement.js';
 import type { Db } from '../../db/types.js';
+import { marketPriceAt } from '../prices/prices.repository.js';
 import { type MineralRow, minerals } from './minerals.table.js';
 
 export async function findMineral(db: Db, code: string): Promise<MineralRow | undefined> {
@@ -35,7 +36,18 @@ export async function updateMineral(
   db: Db,
   code: string,
   changes: Partial<
-    Pick<MineralRow, 'name' | 'minimumReserve' | 'onHand' | 'reserved' | 'queued' | 'updatedAt'>
+    Pick<
+      MineralRow,
+      | 'name'
+      | 'minimumReserve'
+      | 'onHand'
+      | 'reserved'
+      | 'queued'
+      | 'updatedAt'
+      | 'floorPrice'
+      | 'dailyConsumption'
+      | 'targetCoverageDays'
+    >
   >,
 ): Promise<MineralRow> {
   const [row] = await db.update(minerals).set(changes).where(eq(minerals.code, code)).returning();
@@ -100,4 +112,41 @@ export function listMinerals(
 
 export function allMinerals(db: Db): Promise<MineralRow[]> {
   return db.select().from(minerals).orderBy(asc(minerals.createdAt), asc(minerals.code));
+}
+
+/** A mineral with its market price at a time (see `marketPriceAt`). */
+export interface MineralWithMarket {
+  mineral: MineralRow;
+  marketPrice: string | null;
+  marketPriceAsOf: Date | null;
+}
+
+/** Minerals joined laterally to their market price at `at`: one index descent per mineral. */
+const withMarket = (db: Db, at: Date) => {
+  const market = marketPriceAt(db, minerals.code, sql`${at.toISOString()}::timestamptz`);
+  return db
+    .select({ mineral: minerals, marketPrice: market.price, marketPriceAsOf: market.asOf })
+    .from(minerals)
+    .leftJoinLateral(market, sql`true`);
+};
+
+export async function findMineralWithMarket(
+  db: Db,
+  code: string,
+  at: Date,
+): Promise<MineralWithMarket | undefined> {
+  const [row] = await withMarket(db, at).where(eq(minerals.code, code));
+  return row;
+}
+
+export function listMineralsWithMarket(
+  db: Db,
+  cursor: CreationCursor | undefined,
+  limit: number,
+  at: Date,
+): Promise<MineralWithMarket[]> {
+  return withMarket(db, at)
+    .where(and(afterCursor(minerals.createdAt, minerals.code, cursor)))
+    .orderBy(asc(minerals.createdAt), asc(minerals.code))
+    .limit(limit + 1);
 }

@@ -61,10 +61,11 @@ export function mineralRoutes(app: FastifyInstance, { minerals }: Services): voi
     schema: {
       operationId: 'updateMineral',
       tags,
-      summary: 'Rename a mineral or change its strategic floor',
+      summary: 'Rename a mineral, move its strategic floor or change its market settings',
       description:
-        'Renames a mineral or changes its strategic floor (`minimumReserve`, never negative); ' +
-        '`code` and `unit` are immutable. Appends `mineral.updated`. Unknown code: 404 `not-found`.',
+        'Renames a mineral, changes its strategic floor (`minimumReserve`, never negative) or its market ' +
+        'settings (`floorPrice`, `dailyConsumption`, both nullable, and `targetCoverageDays`); `code` and ' +
+        '`unit` are immutable. Appends `mineral.updated`. Unknown code: 404 `not-found`.',
       security: BEARER,
       params: MineralParams,
       body: MineralPatch,
