@@ -39,7 +39,7 @@ describe('refusal details', () => {
   it('says how much more may be drawn within the entitlement', () => {
     expect(checkDraw({ ...base, quantity: '20.001' })).toEqual({
       kind: 'entitlement-exceeded',
-      detail: "The draw would exceed the agreement's maxOutstanding 100; at most 20 more may be drawn now.",
+      detail: 'The draw would exceed the routine cap 100; at most 20 more may be drawn now.',
     });
   });
   it('says zero more, never a negative room, when the company is already over', () => {
