@@ -166,6 +166,9 @@ describe('ChainVerifier', () => {
       new ChainVerifier({ fromGenesis: true, head: { seq: 0, hash: GENESIS_HASH } }).report().valid,
     ).toBe(true);
     expect(at(events, { seq: 0, hash: GENESIS_HASH })).toBe(1); // events where the log should be empty
+    // A break inside the chain and a cut tail: the first of them counts.
+    const edited = events.slice(0, 3).map((e) => (e.seq === 2 ? { ...e, requestId: 'forged' } : e));
+    expect(at(edited)).toBe(2);
   });
   it('combines stretches checked elsewhere with the same rule', () => {
     const events = chain(6);
