@@ -539,6 +539,11 @@ describeDb('crisis operations', () => {
         unitPrice: '10.005',
       });
       const unrated = await member(t, code, { maxOutstanding: '1000' });
+      const priced = await t.api
+        .post(`/v1/minerals/${code}/prices`)
+        .set(bearer(t.admin))
+        .send({ price: '12.5', source: 'crisis test' });
+      expect(priced.status, JSON.stringify(priced.body)).toBe(201);
       const d = await declare(t, [code], 'emergency');
       const step = () => t.clock.advance(1000);
       const a = await draw(t, dx, code, '30');
@@ -606,11 +611,15 @@ describeDb('crisis operations', () => {
       const list = await t.api.get('/v1/allocation-rounds').query({ mineral: code }).set(bearer(t.admin));
       expect(list.body.data).toEqual([res.body]);
 
+      // Submitted at 150 with a hedge of (12.5 − 10.005) × 150 = 374.25; re-priced on the 90 allocated.
+      expect(l1).toMatchObject({ marketPrice: '12.5', hedgeValue: '374.25' });
       expect(await getDraw(t, l1.id)).toMatchObject({
         status: 'approved',
         quantity: '90',
         requestedQuantity: '150',
         amount: '900.45',
+        marketPrice: '12.5',
+        hedgeValue: '224.55',
         allocationRoundId: res.body.id,
         reason: null,
       });
@@ -618,6 +627,7 @@ describeDb('crisis operations', () => {
       expect(await getDraw(t, l2.id)).toMatchObject({
         status: 'rejected',
         quantity: '50',
+        hedgeValue: '124.75',
         reason: 'not allocated',
         allocationRoundId: res.body.id,
       });

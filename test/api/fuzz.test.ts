@@ -107,7 +107,6 @@ const HOSTILE_VALUES: unknown[] = [
   ...HOSTILE_STRINGS,
 ];
 
-
 /**
  * encodeURIComponent, except that a lone surrogate (which it refuses with a URIError) is sent as the
  * bytes WTF-8 gives it: a hostile path segment must reach the server, not crash the test.

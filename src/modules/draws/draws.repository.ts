@@ -263,12 +263,12 @@ export async function decideQueuedDraws(
   const result = await db.execute(sql`
     with decided as (update ${draws} as d set
       status = v.status, quantity = coalesce(v.quantity, d.quantity), amount = coalesce(v.amount, d.amount),
-      hedge_value = coalesce(v.hedge_value, d.hedge_value),
+      hedge_value = coalesce(v."hedgeValue", d.hedge_value),
       reason = v.reason,
       decided_at = ${at.toISOString()}::timestamptz, updated_at = ${at.toISOString()}::timestamptz,
       allocation_round_id = ${roundId}::uuid
     from json_to_recordset(${JSON.stringify(decisions)}::json)
-      as v(id uuid, status text, quantity numeric, amount numeric, hedge_value numeric, reason text)
+      as v(id uuid, status text, quantity numeric, amount numeric, "hedgeValue" numeric, reason text)
     where d.id = v.id and d.status = 'queued'
     returning 1)
     select count(*)::int as n from decided`);

@@ -8,7 +8,6 @@ import {
   PageQuery,
   page,
   Quantity,
-  Text,
   TimestampOut,
 } from '../../http/schemas.js';
 import { PositiveUnitPrice } from '../prices/prices.schemas.js';

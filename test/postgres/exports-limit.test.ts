@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appendEvents } from '../../src/modules/audit/audit.repository.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
-import { describeDb, onPostgres } from '../helpers/database.js';
+import { describeDb } from '../helpers/database.js';
 
 /**
  * Issue 14, item 4: ten stalled CSV downloads held every pooled connection (a postgres.js cursor holds
@@ -12,7 +12,7 @@ import { describeDb, onPostgres } from '../helpers/database.js';
  * both formats now share the exporter's slots (a third of the pool), so clients that stop reading can
  * only hold those. Only PostgreSQL has a pool to exhaust.
  */
-(onPostgres ? describeDb : describe.skip)('stalled downloads', () => {
+describeDb('stalled downloads', () => {
   let t: TestApp;
   const requests: ClientRequest[] = [];
 
