@@ -53,18 +53,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** The constraint a unique/check violation names, if any. */
-export function violatedConstraint(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-    const c = current as { constraint?: unknown; constraint_name?: unknown; cause?: unknown };
-    if (typeof c.constraint === 'string') return c.constraint;
-    if (typeof c.constraint_name === 'string') return c.constraint_name;
-    current = c.cause;
-  }
-  return undefined;
-}
-
 /**
  * Work that must commit or roll back together with a use case's transaction, supplied by whoever
  * called the use case (the HTTP layer's idempotency claim), never by the service: services stay

@@ -13,24 +13,6 @@ export async function lockAgreement(db: Db, id: string): Promise<AgreementRow | 
   return row;
 }
 
-export async function findActiveAgreement(
-  db: Db,
-  companyId: string,
-  mineralCode: string,
-): Promise<AgreementRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(agreements)
-    .where(
-      and(
-        eq(agreements.companyId, companyId),
-        eq(agreements.mineralCode, mineralCode),
-        eq(agreements.status, 'active'),
-      ),
-    );
-  return row;
-}
-
 /** Inserts unless the company already has an active agreement for the mineral (unique partial index). */
 export async function insertAgreement(db: Db, row: AgreementRow): Promise<AgreementRow | undefined> {
   const [inserted] = await db.insert(agreements).values(row).onConflictDoNothing().returning();

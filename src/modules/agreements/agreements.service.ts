@@ -24,8 +24,6 @@ import {
   agreementView,
 } from './agreements.schemas.js';
 
-export type AgreementService = ReturnType<typeof createAgreementService>;
-
 export function createAgreementService({ db, clock }: Deps) {
   return {
     /** Signs an agreement; at most one active agreement per company and mineral (→ conflict). */

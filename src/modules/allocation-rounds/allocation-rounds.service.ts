@@ -31,8 +31,6 @@ import {
   roundView,
 } from './allocation-rounds.schemas.js';
 
-export type AllocationRoundService = ReturnType<typeof createAllocationRoundService>;
-
 /** Events per insert: ten columns each, well inside the protocol's 65,535 parameters. */
 const EVENT_BATCH = 2000;
 

@@ -27,8 +27,6 @@ import {
 } from './disruptions.schemas.js';
 import type { DisruptionRow } from './disruptions.table.js';
 
-export type DisruptionService = ReturnType<typeof createDisruptionService>;
-
 const alreadyCovered = (codes: string[]) =>
   new DomainError(
     'conflict',

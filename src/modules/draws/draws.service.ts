@@ -42,8 +42,6 @@ import {
 } from './draws.schemas.js';
 import type { DrawRow } from './draws.table.js';
 
-export type DrawService = ReturnType<typeof createDrawService>;
-
 const ownedBy = (actor: Actor, draw: DrawRow) =>
   actor.role !== 'company' || draw.companyId === actor.companyId;
 

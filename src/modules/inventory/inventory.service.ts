@@ -8,8 +8,6 @@ import { findMineral, listMinerals } from '../minerals/minerals.repository.js';
 import { share } from '../valuation/valuation.rules.js';
 import { type InventoryPosition, type OriginBreakdown, positionView } from './inventory.schemas.js';
 
-export type InventoryService = ReturnType<typeof createInventoryService>;
-
 /** Stock positions are kept on the mineral rows by every stock change, so reading them is one query. */
 export function createInventoryService({ db }: Deps) {
   return {

@@ -110,10 +110,6 @@ export function listMinerals(
     .limit(limit + 1);
 }
 
-export function allMinerals(db: Db): Promise<MineralRow[]> {
-  return db.select().from(minerals).orderBy(asc(minerals.createdAt), asc(minerals.code));
-}
-
 /** A mineral with its market price at a time (see `marketPriceAt`). */
 export interface MineralWithMarket {
   mineral: MineralRow;

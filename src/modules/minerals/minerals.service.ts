@@ -15,8 +15,6 @@ import {
 import { type Mineral, type MineralCreate, type MineralPatch, mineralView } from './minerals.schemas.js';
 import type { MineralRow } from './minerals.table.js';
 
-export type MineralService = ReturnType<typeof createMineralService>;
-
 const nullableDecimal = (value: string | null) => (value === null ? null : normalize(value));
 
 /** The `{ from, to }` of every field a PATCH changed, as the `mineral.updated` event records it. */

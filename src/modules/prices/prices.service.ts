@@ -9,8 +9,6 @@ import { findMineral } from '../minerals/minerals.repository.js';
 import { findPrice, insertPrice, listPrices, type PriceCursor } from './prices.repository.js';
 import { type MarketPrice, type PriceListQuery, type PriceRecord, priceView } from './prices.schemas.js';
 
-export type PriceService = ReturnType<typeof createPriceService>;
-
 /** The list's cursor is the opaque creation cursor with (asOf, seq) in it. */
 function decodePriceCursor(cursor: string | undefined): PriceCursor | undefined {
   const decoded = decodeCursor(cursor);

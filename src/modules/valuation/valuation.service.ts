@@ -3,8 +3,6 @@ import { valuationInputs } from './valuation.repository.js';
 import { valuationTotals, valueMineral } from './valuation.rules.js';
 import type { Valuation } from './valuation.schemas.js';
 
-export type ValuationService = ReturnType<typeof createValuationService>;
-
 export function createValuationService({ db, clock }: Deps) {
   return {
     /**
