@@ -60,7 +60,9 @@ function validChain(names: string[]): Row[] {
   return rows;
 }
 
-const renumber = (rows: Row[], from: number) => rows.map((r, i) => (i >= from ? { ...r, seq: i + 1 } : r));
+/** Gives the rows from index `from` on consecutive seqs starting at `base` (the seq that slot held). */
+const renumber = (rows: Row[], from: number, base: number) =>
+  rows.map((r, i) => (i >= from ? { ...r, seq: base + (i - from) } : r));
 
 function apply(rows: Row[], t: Tamper): Row[] {
   if (t.kind === 'none' || rows.length === 0) return rows;
@@ -78,14 +80,15 @@ function apply(rows: Row[], t: Tamper): Row[] {
     case 'swap': {
       if (out.length < 2) return out;
       const j = k === out.length - 1 ? k - 1 : k;
+      const base = out[j]!.seq;
       [out[j], out[j + 1]] = [out[j + 1]!, out[j]!];
-      return renumber(out, j);
+      return renumber(out, j, base);
     }
     case 'insert': {
       const prevHash = k === 0 ? GENESIS_HASH : out[k - 1]!.hash;
       const body = { ...out[k]!, data: { name: 'inserted', n: 99 } };
       const forged: Row = { ...body, prevHash, hash: chainHash(prevHash, body) };
-      return renumber([...out.slice(0, k), forged, ...out.slice(k)], k);
+      return renumber([...out.slice(0, k), forged, ...out.slice(k)], k, out[k]!.seq);
     }
     case 'rewrite-tail': {
       // A forger who edits an event and rehashes everything after it: only the recorded head tells.
@@ -159,6 +162,13 @@ describeDb('live and offline verification agree', () => {
         // Cases that once told the two apart: a forged event at the head's seq with the original
         // pushed beyond the head, and an edit the live check first skipped.
         examples: [
+          [
+            ['', '', '', ''],
+            [
+              { kind: 'delete', at: 0 },
+              { kind: 'swap', at: 5674 },
+            ],
+          ],
           [[''], [{ kind: 'insert', at: 0 }]],
           [[''], [{ kind: 'edit', at: 0 }]],
           [
