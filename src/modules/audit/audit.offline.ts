@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type ChainReport, ChainVerifier, chainHash } from './audit.chain.js';
 import { AuditEventSchema } from './audit.schemas.js';
@@ -20,6 +19,28 @@ export interface ExportReport extends ChainReport {
 }
 
 /**
+ * The lines of a UTF-8 stream, split on LF only (a CR before it is dropped). Not `node:readline`:
+ * newer Node.js releases also end a line at U+2028 and U+2029, which JCS leaves unescaped inside
+ * JSON strings, so a valid event would be cut in two.
+ */
+async function* lines(input: Readable): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let rest = '';
+  const line = (text: string) => (text.endsWith('\r') ? text.slice(0, -1) : text);
+  for await (const chunk of input) {
+    rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
+    let start = 0;
+    for (let at = rest.indexOf('\n'); at !== -1; at = rest.indexOf('\n', start)) {
+      yield line(rest.slice(start, at));
+      start = at + 1;
+    }
+    rest = rest.slice(start);
+  }
+  rest += decoder.decode();
+  if (rest !== '') yield line(rest);
+}
+
+/**
  * Verifies an NDJSON audit export line by line (constant memory, any size) with the same
  * `ChainVerifier` as the live endpoint, so "valid" means the same thing on- and offline. Blank lines
  * are skipped; a line that is not JSON or not shaped like an event throws `MalformedExportError`.
@@ -33,7 +54,7 @@ export async function verifyNdjsonExport(
   const verifier = new ChainVerifier(options);
   let firstSeq: number | null = null;
   let lineNo = 0;
-  for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+  for await (const raw of lines(input)) {
     lineNo++;
     const line = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (line.trim() === '') continue;
