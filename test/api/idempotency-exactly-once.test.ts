@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import supertest from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createDatabase } from '../../src/db/client.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import { signToken } from '../../src/http/auth.js';
 import { keyScope } from '../../src/http/idempotency.js';
-import { bearer, TEST_SECRET, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, describeDb } from '../helpers/database.js';
+import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
+import { describeDb } from '../helpers/database.js';
 import { auditCount, inventoryOf, setupReserve } from '../helpers/factories.js';
 
 const key = () => `once-${randomBytes(6).toString('hex')}`;
@@ -20,38 +14,13 @@ const FAIL = 'x-test-fail-before-response';
  * FAIL has its response fail after the change was made, as a crash or a lost database would.
  */
 async function appWithInjectedFailure(): Promise<TestApp> {
-  const testDb = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: testDb.url,
-    AUTH_JWT_SECRET: TEST_SECRET,
-    RATE_LIMIT_MAX: '0',
-    LOG_LEVEL: 'silent',
-  });
-  const database = await createDatabase(config.database);
-  const clock = new ManualClock(new Date());
-  const app = await buildApp({ config, database, clock, jwtSecret: TEST_SECRET, logger: false });
-  app.addHook('preSerialization', async (request, reply, payload) => {
-    if (request.headers[FAIL] && reply.statusCode < 400)
-      throw new Error('injected failure after the use case ran');
-    return payload;
-  });
-  await app.ready();
-  const token = (role: 'company' | 'admin' | 'auditor', companyId?: string, sub?: string) =>
-    signToken(config.auth, TEST_SECRET, { role, companyId, sub }, clock.now());
-  return {
-    app,
-    api: supertest(app.server),
-    database,
-    clock,
-    token,
-    admin: await token('admin', undefined, 'admin-1'),
-    auditor: await token('auditor', undefined, 'auditor-1'),
-    close: async () => {
-      await app.close();
-      await database.close();
-      await testDb.drop();
-    },
-  };
+  return createTestApp({}, (app) =>
+    app.addHook('preSerialization', async (request, reply, payload) => {
+      if (request.headers[FAIL] && reply.statusCode < 400)
+        throw new Error('injected failure after the use case ran');
+      return payload;
+    }),
+  );
 }
 
 describeDb('Idempotency-Key: exactly once when things fail', () => {

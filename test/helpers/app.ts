@@ -28,7 +28,11 @@ export interface TestApp {
  * against that JWKS instead of the shared secret (then `token()` still signs HS256 with TEST_SECRET,
  * which such an app must reject).
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `extend` adds hooks to the app before it is ready (e.g. an injected failure). */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  extend?: (app: FastifyInstance) => void,
+): Promise<TestApp> {
   const testDb: TestDatabase = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: testDb.url,
@@ -56,6 +60,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     jwtSecret,
     logger: process.env.TEST_LOG_LEVEL ? { level: process.env.TEST_LOG_LEVEL } : false,
   });
+  extend?.(app);
   // Every response any test receives must be what the OpenAPI document declares (test/setup.ts).
   validateResponsesAgainstDocument(app);
   await app.ready();
