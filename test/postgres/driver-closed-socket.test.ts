@@ -9,7 +9,9 @@ const run = promisify(execFile);
  * Our postgres.js patch (patches/): a connection that writes after its backend went away must reject
  * the query, not throw an uncaught TypeError from `nextWrite` (porsager/postgres#1154, #1208), and the
  * pool must serve again afterwards (guarding the write alone left a stale flush timer behind, and the
- * connection never sent anything again). Runs in a child process, since the bug kills its process.
+ * connection never sent anything again), and a connection closed while it fetches array types must
+ * neither leave an unhandled rejection nor lose the reservation waiting for it (#1192, #1205). Runs in
+ * child processes, since these bugs kill their process.
  */
 describeDb('postgres.js after a backend dies', () => {
   let database: TestDatabase;
@@ -31,5 +33,25 @@ describeDb('postgres.js after a backend dies', () => {
     expect(outcome.rejected).toHaveLength(4);
     for (const code of outcome.rejected) expect(code).not.toBeNull();
     expect(outcome.served).toBe(36);
+  }, 40_000);
+
+  it('survives a new connection closing while it fetches array types, and still reserves one', async () => {
+    // Before the patch: the catalog query's rejection went unhandled (which kills a server process),
+    // and the reservation waiting for that connection never settled (the download hung on its slot).
+    const { stdout } = await run(
+      process.execPath,
+      ['test/postgres/fixtures/fetch-types-closed.mjs', database.url],
+      { timeout: 20_000 },
+    );
+    const outcome = JSON.parse(stdout.trim()) as {
+      unhandled: string[];
+      cuts: number;
+      reserved: number | null;
+      served: number;
+    };
+    expect(outcome.cuts).toBe(1); // the proxy did cut a connection in the middle of fetching types
+    expect(outcome.unhandled).toEqual([]);
+    expect(outcome.reserved).toBe(1);
+    expect(outcome.served).toBe(5);
   }, 40_000);
 });
