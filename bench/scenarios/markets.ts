@@ -1,10 +1,9 @@
 import type postgres from 'postgres';
 import { signToken } from '../../src/http/auth.js';
 import { BENCH_AUTH, BENCH_SECRET, type Plan, POOL_MAX, READ_CONNECTIONS } from '../lib/config.js';
-import { type Measurement, measure } from '../lib/load.js';
 import { withBenchDatabase } from '../lib/pg.js';
-import { startServer } from '../lib/processes.js';
-import { describe, drift, type Section, section } from '../lib/report.js';
+import { describe, type Section, section } from '../lib/report.js';
+import { measureBaselines, measureGet, noteDrifts, startApi } from '../lib/servers.js';
 import { fmt, ratio } from '../lib/stats.js';
 
 export const MARKET_SET = { minerals: 100, lots: 100_000, prices: 1_000_000 };
@@ -74,30 +73,8 @@ export async function marketScenario(plan: Plan): Promise<Section> {
   );
   const result = await withBenchDatabase('markets', async (db) => {
     const seeded = await seedMarkets(db.sql);
-    const baselineServer = await startServer('bench/baseline-server.ts', {
-      DATABASE_URL: db.url,
-      DB_POOL_MAX: String(POOL_MAX),
-    });
-    let baseline: Measurement;
-    try {
-      baseline = await measure(
-        [
-          {
-            url: baselineServer.url,
-            connections: READ_CONNECTIONS,
-            requests: [{ method: 'GET', path: '/select1' }],
-          },
-        ],
-        plan,
-      );
-    } finally {
-      await baselineServer.stop();
-    }
-    const api = await startServer('src/server.ts', {
-      DATABASE_URL: db.url,
-      AUTH_JWT_SECRET: BENCH_SECRET,
-      DB_POOL_MAX: String(POOL_MAX),
-    });
+    const { select1: baseline } = await measureBaselines(db.url, plan, { select1: { path: '/select1' } });
+    const api = await startApi(db.url);
     try {
       const admin = await signToken(BENCH_AUTH, BENCH_SECRET, {
         role: 'admin',
@@ -105,11 +82,7 @@ export async function marketScenario(plan: Plan): Promise<Section> {
         ttlSeconds: 6 * 3600,
       });
       const headers = { authorization: `Bearer ${admin}` };
-      const get = (path: string) =>
-        measure(
-          [{ url: api.url, connections: READ_CONNECTIONS, requests: [{ method: 'GET', path, headers }] }],
-          plan,
-        );
+      const get = (path: string) => measureGet(api.url, path, plan, headers);
       // One look at the answers, so a broken endpoint cannot pass for a fast one.
       const sample = (await (await fetch(`${api.url}/v1/valuation`, { headers })).json()) as {
         minerals: unknown[];
@@ -152,17 +125,12 @@ export async function marketScenario(plan: Plan): Promise<Section> {
     `target valuation ≥ 100 req/s: ${valuation.rps >= 100 ? 'met' : 'NOT met'} (${fmt(valuation.rps)}); ` +
       `inventory with coverage ÷ without: ${fmt(inventory.rps / inventoryBare.rps, 2)} (target ≥ 0.5: ${inventory.rps >= 0.5 * inventoryBare.rps ? 'met' : 'NOT met'})`,
   );
-  for (const [name, m] of [
+  noteDrifts(s, [
     ['SELECT 1 baseline', baseline],
     ['valuation', valuation],
     ['inventory (coverage)', inventory],
     ['inventory (no consumption)', inventoryBare],
-  ] as const) {
-    const non200 = Object.entries(m.statusRate).filter(([code]) => code !== '200');
-    s.notes.push(
-      `${name}: ${drift(m)}${non200.length ? `; non-200: ${non200.map(([c, r]) => `${c} ${Math.round(r)}/s`).join(', ')}` : ''}`,
-    );
-  }
+  ]);
   s.data = { ...result };
   return s;
 }
