@@ -1,4 +1,8 @@
+import postgres from 'postgres';
 import { type ServerProcess, startServer } from '../../bench/lib/processes.js';
+import { signToken } from '../../src/http/auth.js';
+import { TEST_SECRET } from './app.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 export type ApiProcess = ServerProcess;
 
@@ -35,4 +39,46 @@ export async function call(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };
+}
+
+/** Several API processes on one fresh PostgreSQL database, with a direct connection and tokens. */
+export interface ProcessCluster {
+  db: TestDatabase;
+  /** A small pool straight to the database, for checking invariants behind the API's back. */
+  sql: postgres.Sql;
+  admin: string;
+  auditor: string;
+  companyToken(companyId: string, sub: string): Promise<string>;
+  /** The URL of process `i` (modulo their count), so callers spread requests over them. */
+  url(i: number): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` API processes at once on a new test database (their migrations serialize on the
+ * advisory lock), each with a pool of 8; tokens are signed with the test secret, subjects named after
+ * `label`.
+ */
+export async function startProcessCluster(count: number, label: string): Promise<ProcessCluster> {
+  const db = await createTestDatabase();
+  const apis = await Promise.all(
+    Array.from({ length: count }, () =>
+      startApiProcess({ DATABASE_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, DB_POOL_MAX: '8' }),
+    ),
+  );
+  const sql = postgres(db.url, { max: 2, onnotice: () => {} });
+  const auth = { issuer: 'reserve-dev', audience: 'reserve-api', jwtSecret: TEST_SECRET, jwksUrl: null };
+  return {
+    db,
+    sql,
+    admin: await signToken(auth, TEST_SECRET, { role: 'admin', sub: `${label}-admin` }),
+    auditor: await signToken(auth, TEST_SECRET, { role: 'auditor', sub: `${label}-auditor` }),
+    companyToken: (companyId, sub) => signToken(auth, TEST_SECRET, { role: 'company', companyId, sub }),
+    url: (i) => apis[i % count]!.url,
+    stop: async () => {
+      await Promise.all(apis.map((a) => a.stop()));
+      await sql.end();
+      await db.drop();
+    },
+  };
 }

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dec } from '../../src/domain/decimal.js';
-import { signToken } from '../../src/http/auth.js';
-import { TEST_SECRET } from '../helpers/app.js';
-import { createTestDatabase, describeDb, type TestDatabase } from '../helpers/database.js';
-import { type ApiProcess, call, type HttpResult, startApiProcess } from '../helpers/processes.js';
+import { describeDb } from '../helpers/database.js';
+import { call, type HttpResult, type ProcessCluster, startProcessCluster } from '../helpers/processes.js';
 
 /**
  * Crisis operations across several API processes sharing one PostgreSQL database: queued
@@ -13,7 +11,6 @@ import { type ApiProcess, call, type HttpResult, startApiProcess } from '../help
  * must be decided exactly once (by one round, or by its cancellation, never both), `reserved` must
  * equal the open holds and `queued` the queued draws, the floor must hold, and the chain must verify.
  */
-const auth = { issuer: 'reserve-dev', audience: 'reserve-api', jwtSecret: TEST_SECRET, jwksUrl: null };
 const PROCESSES = 3;
 const slug = (r: HttpResult) =>
   String(r.body.type ?? '')
@@ -21,30 +18,17 @@ const slug = (r: HttpResult) =>
     .pop();
 
 describeDb('crisis races across API processes (PostgreSQL)', () => {
-  let testDb: TestDatabase;
-  let apis: ApiProcess[];
+  let cluster: ProcessCluster;
   let sql: postgres.Sql;
   let admin: string;
   let auditor: string;
-  const api = (i: number) => apis[i % PROCESSES]!.url;
+  const api = (i: number) => cluster.url(i);
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    apis = await Promise.all(
-      Array.from({ length: PROCESSES }, () =>
-        startApiProcess({ DATABASE_URL: testDb.url, AUTH_JWT_SECRET: TEST_SECRET, DB_POOL_MAX: '8' }),
-      ),
-    );
-    sql = postgres(testDb.url, { max: 2, onnotice: () => {} });
-    admin = await signToken(auth, TEST_SECRET, { role: 'admin', sub: 'crisis-admin' });
-    auditor = await signToken(auth, TEST_SECRET, { role: 'auditor', sub: 'crisis-auditor' });
+    cluster = await startProcessCluster(PROCESSES, 'crisis');
+    ({ sql, admin, auditor } = cluster);
   }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all((apis ?? []).map((a) => a.stop()));
-    await sql?.end();
-    await testDb?.drop();
-  });
+  afterAll(() => cluster?.stop());
 
   it('decides every queued draw exactly once under concurrent submissions, cancellations and rounds', async () => {
     const code = `CRISIS_${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -88,7 +72,7 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
         expect(agreement.status).toBe(201);
         return {
           companyId,
-          token: await signToken(auth, TEST_SECRET, { role: 'company', companyId, sub: `m-${companyId}` }),
+          token: await cluster.companyToken(companyId, `m-${companyId}`),
         };
       }),
     );

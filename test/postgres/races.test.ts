@@ -1,26 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { dec, sum } from '../../src/domain/decimal.js';
-import { signToken } from '../../src/http/auth.js';
-import { TEST_SECRET } from '../helpers/app.js';
-import { createTestDatabase, describeDb, type TestDatabase } from '../helpers/database.js';
+import { describeDb } from '../helpers/database.js';
 import { slug as problemSlug } from '../helpers/factories.js';
-import { type ApiProcess, call, type HttpResult, startApiProcess } from '../helpers/processes.js';
+import { call, type HttpResult, type ProcessCluster, startProcessCluster } from '../helpers/processes.js';
 
 /**
  * Races across several real API processes sharing one PostgreSQL database. Every interleaving must
  * keep the invariants: no over-commitment of stock or entitlement, no lot below zero, no draw
  * fulfilled twice, reserved = Σ open holds, ledger Σ = on hand, a gapless valid audit chain.
  */
-const auth = { issuer: 'reserve-dev', audience: 'reserve-api', jwtSecret: TEST_SECRET, jwksUrl: null };
 const PROCESSES = 3;
 const slug = (r: HttpResult) => problemSlug(r.body);
 
 describeDb('races across API processes (PostgreSQL)', () => {
-  let testDb: TestDatabase;
-  let apis: ApiProcess[];
+  let cluster: ProcessCluster;
   let sql: postgres.Sql;
   let admin: string;
   let auditor: string;
@@ -32,26 +28,13 @@ describeDb('races across API processes (PostgreSQL)', () => {
   beforeEach(() => {
     rngAt = 0;
   });
-  const api = (i: number) => apis[i % PROCESSES]!.url;
+  const api = (i: number) => cluster.url(i);
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    // All processes start at once: migrations must serialize on the advisory lock.
-    apis = await Promise.all(
-      Array.from({ length: PROCESSES }, () =>
-        startApiProcess({ DATABASE_URL: testDb.url, AUTH_JWT_SECRET: TEST_SECRET, DB_POOL_MAX: '8' }),
-      ),
-    );
-    sql = postgres(testDb.url, { max: 2, onnotice: () => {} });
-    admin = await signToken(auth, TEST_SECRET, { role: 'admin', sub: 'race-admin' });
-    auditor = await signToken(auth, TEST_SECRET, { role: 'auditor', sub: 'race-auditor' });
+    cluster = await startProcessCluster(PROCESSES, 'race');
+    ({ sql, admin, auditor } = cluster);
   }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all((apis ?? []).map((a) => a.stop()));
-    await sql?.end();
-    await testDb?.drop();
-  });
+  afterAll(() => cluster?.stop());
 
   async function mineral(minimumReserve: string, lots: string[]) {
     const code = `RACE_${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -89,7 +72,7 @@ describeDb('races across API processes (PostgreSQL)', () => {
     expect(agreement.status).toBe(201);
     return {
       companyId,
-      token: await signToken(auth, TEST_SECRET, { role: 'company', companyId, sub: `racer-${companyId}` }),
+      token: await cluster.companyToken(companyId, `racer-${companyId}`),
     };
   }
 
