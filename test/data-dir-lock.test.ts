@@ -1,13 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDirLockedError, liveLockOwner, lockDataDir, lockFile } from '../src/db/data-dir-lock.js';
-import { type ApiProcess, startApiProcess } from './helpers/processes.js';
+import { type ApiProcess, run, startApiProcess } from './helpers/processes.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'reserve-lock-'));
@@ -82,30 +80,15 @@ describe('the DATA_DIR lock (in process)', () => {
 });
 
 /** Runs src/server.ts to its end; for a process that must be refused at start. */
-function runServer(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** The server entry point run to its end, over a clean environment plus `env`. */
+const runServer = (env: Record<string, string>) =>
+  run(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    ...env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
 
 describe('two server processes on one embedded DATA_DIR', () => {
   const servers: ApiProcess[] = [];
