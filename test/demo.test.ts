@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from './helpers/app.js';
-import { type ApiProcess, startApiProcess } from './helpers/processes.js';
+import { type ApiProcess, run, startApiProcess } from './helpers/processes.js';
 
 /**
  * `npm run demo` (examples/lifecycle.ts) is the README's walk-through: run it, as written, against the
@@ -15,25 +14,14 @@ describe('the README walk-through (npm run demo)', () => {
   });
   afterAll(() => server?.stop());
 
-  const runDemo = () =>
-    new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'examples/lifecycle.ts', '--url', server.url],
-        {
-          env: { ...process.env, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk;
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        out += chunk;
-      });
-      child.on('close', (code) => resolve({ code, out }));
-    });
+  const runDemo = async () => {
+    const { code, stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'examples/lifecycle.ts', '--url', server.url],
+      env,
+    );
+    return { code, out: stdout + stderr };
+  };
 
   it('walks inventory → draw → approve → fulfil → delivery → verify, twice in a row', async () => {
     for (let run = 0; run < 2; run++) {

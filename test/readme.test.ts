@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from './helpers/app.js';
-import { type ApiProcess, startApiProcess } from './helpers/processes.js';
+import { type ApiProcess, run, startApiProcess } from './helpers/processes.js';
 
 /** The README's curl walk-through: the bash block after `<!-- readme-walkthrough -->`, run as written. */
 function walkthrough(): string {
@@ -23,20 +22,11 @@ describe('the README curl walk-through', () => {
 
   it('runs line for line against a fresh server with the demo data', async () => {
     const script = walkthrough();
-    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
-        env: { ...process.env, ...env, API: server.url },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk;
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        out += chunk;
-      });
-      child.on('close', (exit) => resolve({ code: exit, out }));
+    const { code, stdout, stderr } = await run('bash', ['-euo', 'pipefail', '-c', script], {
+      ...env,
+      API: server.url,
     });
+    const out = stdout + stderr;
     expect(code, out).toBe(0);
     expect(out).toContain('"status":"approved"');
     expect(out).toMatch(/"quantityDelivered":"122\.76".*"status":"fulfilled"/);
