@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dec } from '../../src/domain/decimal.js';
 import { signToken } from '../../src/http/auth.js';
 import { TEST_SECRET } from '../helpers/app.js';
-import { type ApiProcess, startApiProcess } from '../helpers/processes.js';
+import { type ApiProcess, call, startApiProcess } from '../helpers/processes.js';
 import { type Cluster, clusterAvailable, createCluster } from './cluster.js';
 
 /**
@@ -378,6 +378,139 @@ function describeFaults() {
     expect(report.valid).toBe(true);
     log(`audit chain valid (${report.eventsChecked} events)`);
   }, 170_000);
+
+  it('a process killed before its keyed change commits with its recorded response leaves no change: the retry runs it once', async () => {
+    // The window between a change and the record of its response, held open by a trigger that sleeps
+    // when the key is completed: the process is killed right there. Exactly once means the change and
+    // the record commit together, so the kill leaves neither and the retry (same key) runs the change
+    // once. Were the record written after the change committed, the kill would leave a change whose
+    // key is still running, and the retry would run it a second time.
+    // Its own database, so the main test's books stay as they are. client_connection_check_interval:
+    // the server notices its client died during the sleep (it would anyway at its next write to it).
+    await sql`create database crash_window`;
+    await sql`alter database crash_window set client_connection_check_interval = '100ms'`;
+    const url = cluster.url.replace(/\/postgres$/, '/crash_window');
+    const crashEnv = { ...env(), DATABASE_URL: url };
+    const db = postgres(url, { max: 1, onnotice: () => {} });
+    const started: ApiProcess[] = [];
+    try {
+      const first = await startApiProcess(crashEnv);
+      started.push(first);
+      const post = async (path: string, body: unknown) => {
+        const res = await call(first.url, 'POST', path, admin, body);
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        return res.body;
+      };
+      const depot = await post('/v1/depots', { code: 'CRASH_D', name: 'Crash depot', country: 'US' });
+      await post('/v1/minerals', { code: 'CWG', name: 'Crash gallium', unit: 'kg', minimumReserve: '0' });
+      await post('/v1/lots', {
+        mineralCode: 'CWG',
+        depotId: depot.id,
+        quantity: '1000',
+        originCountry: 'AU',
+      });
+      const company = await post('/v1/companies', { name: 'Crash member', country: 'US' });
+      await post(`/v1/companies/${company.id}/agreements`, {
+        mineralCode: 'CWG',
+        unitPrice: '12.5',
+        maxOutstanding: '1000',
+        replenishmentDays: 30,
+        premiumPercent: '2.5',
+      });
+      const token = await signToken(auth, TEST_SECRET, {
+        role: 'company',
+        companyId: company.id as string,
+        sub: 'crash-window',
+      });
+      // Installed by the test on its own database: every key named crash-window-* stalls for a minute
+      // when its response is recorded (the migrations made the table when the process started).
+      await db.unsafe(`
+        create function crash_window_stall() returns trigger language plpgsql as $$
+        begin perform pg_sleep(60); return new; end $$;
+        create trigger crash_window_stall before update on idempotency_keys for each row
+          when (old.state = 'running' and new.state = 'completed' and new.key like 'crash-window-%')
+          execute function crash_window_stall();`);
+
+      const op: Op = {
+        kind: 'submit',
+        key: `crash-window-${SEED}`,
+        path: '/v1/draws',
+        body: { mineralCode: 'CWG', quantity: '7.5' },
+        token,
+        attempts: 0,
+      };
+      const inFlight = send(first.url, op);
+      const stalledBackend = async () =>
+        (
+          await db`select pid, query from pg_stat_activity
+                   where datname = 'crash_window' and wait_event = 'PgSleep'`
+        )[0];
+      let sleeping = await stalledBackend();
+      for (
+        const until = Date.now() + 15_000;
+        !sleeping && Date.now() < until;
+        sleeping = await stalledBackend()
+      ) {
+        await sleep(50);
+      }
+      expect(sleeping?.query, 'the response is being recorded (stalled by the trigger)').toMatch(
+        /update "idempotency_keys"/i,
+      );
+      const exited = new Promise<void>((resolve) => first.child.once('exit', () => resolve()));
+      first.child.kill('SIGKILL');
+      await exited;
+      log(`injected: kill -9 (pid ${first.pid}) while its keyed draw was recording its response`);
+      expect(await inFlight, 'no answer from a killed process').toBeNull();
+      for (const until = Date.now() + 10_000; await stalledBackend(); ) {
+        expect(Date.now(), 'the server ends the dead client’s backend').toBeLessThan(until);
+        await sleep(50);
+      }
+      await db`drop trigger crash_window_stall on idempotency_keys`; // one injection, not one per attempt
+
+      // Right after the kill: the change and its record committed together or not at all.
+      const [after] = await db`
+        select (select count(*)::int from draws) as draws,
+               (select state from idempotency_keys where key = ${op.key}) as state`;
+      log(`after the kill: ${after!.draws} draw(s), key ${after!.state ?? 'absent'}`);
+      expect(
+        after!.draws === 0 || after!.state === 'completed',
+        'a change without its recorded response',
+      ).toBe(true);
+
+      // A restarted process; the client retries with the same key until it gets a final answer: 409
+      // while the dead request's key is running (taken over after 15 s), then one fresh execution.
+      const second = await startApiProcess(crashEnv);
+      started.push(second);
+      const seen: number[] = [];
+      let final: Reply | null = null;
+      for (const until = Date.now() + 40_000; !final; ) {
+        expect(Date.now(), `a final answer to the retry (seen ${seen.join(', ')})`).toBeLessThan(until);
+        const reply = await send(second.url, op);
+        seen.push(reply?.status ?? 0);
+        const inProgress =
+          reply?.status === 409 && String(reply.body.type).endsWith('/idempotency-key-in-progress');
+        if (reply && reply.status < 500 && !inProgress) final = reply;
+        else await sleep(1_000);
+      }
+      log(`retry answered ${final.status} after ${seen.length} attempt(s) (${seen.join(', ')})`);
+      expect(final.status, final.text).toBe(201);
+      const replay = await send(second.url, op);
+      expect(replay?.status).toBe(201);
+      expect(replay?.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay?.body.id).toBe(final.body.id);
+
+      // Exactly one effect: one draw (the answered one), one event, one hold.
+      const draws = await db`select id from draws`;
+      expect(draws.map((d) => d.id)).toEqual([final.body.id]);
+      const [events] = await db`select count(*)::int as n from audit_events where action = 'draw.submitted'`;
+      expect(events!.n).toBe(1);
+      const [mineral] = await db`select reserved::text from minerals where code = 'CWG'`;
+      expect(dec(mineral!.reserved).eq('7.5'), `reserved ${mineral!.reserved}`).toBe(true);
+    } finally {
+      for (const api of started) await api.stop();
+      await db.end({ timeout: 2 }).catch(() => {});
+    }
+  }, 90_000);
 
   it('stops cleanly (exit 0) on SIGTERM during a stalled export', async () => {
     const api = await startApiProcess(env());
