@@ -512,21 +512,87 @@ function describeFaults() {
     }
   }, 90_000);
 
-  it('stops cleanly (exit 0) on SIGTERM during a stalled export', async () => {
+  it('answers readiness within a second while the database hangs, and is ready again when it runs', async () => {
+    // Refused connections (the restart above) fail fast by themselves; a database that accepts and then
+    // never answers is what needs readiness's own deadline.
+    const api = apis[0]!;
+    const resume = cluster.freeze();
+    log('injected: SIGSTOP to every process of the database cluster');
+    const timings: number[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        const res = await fetch(`${api.url}/health/ready`, { signal: AbortSignal.timeout(5_000) }).catch(
+          () => null,
+        );
+        timings.push(Date.now() - t0);
+        expect(res?.status, 'readiness answers while the database hangs').toBe(503);
+        expect(res?.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }
+    } finally {
+      resume();
+    }
+    log(`readiness while the database hung: 503 in ≤ ${Math.max(...timings)} ms; resumed`);
+    // The server's deadline is 800 ms (1 s promised); the margin is for a loaded CI machine. Without a
+    // deadline, readiness hangs as long as the database does.
+    expect(Math.max(...timings)).toBeLessThan(1_500);
+    const resumedAt = Date.now();
+    for (;;) {
+      const res = await fetch(`${api.url}/health/ready`, { signal: AbortSignal.timeout(5_000) }).catch(
+        () => null,
+      );
+      if (res?.status === 200) break;
+      expect(Date.now() - resumedAt, 'ready again within 10 s').toBeLessThan(10_000);
+      await sleep(200);
+    }
+    expect(unexpectedExits).toEqual([]);
+  }, 60_000);
+
+  it('stops cleanly (exit 0) on SIGTERM during an export stalled by its reader and by the database', async () => {
     const api = await startApiProcess(env());
+    // The database side: the export waits for a lock the test holds, so its request stays in flight
+    // however few events there are to send (a handful would fit in the socket buffers and finish).
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = sql
+      .begin(async (tx) => {
+        await tx`lock table audit_events in access exclusive mode`;
+        locked();
+        await released;
+      })
+      .catch(() => {});
+    await lockTaken;
     const socket = connect(Number(new URL(api.url).port), '127.0.0.1');
     socket.on('error', () => {});
-    socket.write(
-      `GET /v1/audit-events/export?format=ndjson HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${auditor}\r\n\r\n`,
-    );
-    socket.pause();
-    await sleep(500);
-    const exited = new Promise<number | null>((resolve) => api.child.once('exit', (code) => resolve(code)));
-    const t0 = Date.now();
-    api.child.kill('SIGTERM');
-    const code = await exited;
-    log(`SIGTERM during a stalled export: exit ${code} after ${Date.now() - t0} ms`);
-    socket.destroy();
-    expect(code).toBe(0);
+    try {
+      socket.write(
+        `GET /v1/audit-events/export?format=ndjson HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${auditor}\r\n\r\n`,
+      );
+      socket.pause(); // a reader that never reads
+      for (const until = Date.now() + 10_000; ; ) {
+        const [waiting] = await sql`select count(*)::int as n from pg_stat_activity
+                                    where wait_event_type = 'Lock' and query ilike '%audit_events%'`;
+        if (waiting!.n > 0) break;
+        expect(Date.now(), 'the export waits in the database').toBeLessThan(until);
+        await sleep(50);
+      }
+      const exited = new Promise<number | null>((resolve) => api.child.once('exit', (code) => resolve(code)));
+      const t0 = Date.now();
+      api.child.kill('SIGTERM');
+      const code = await exited;
+      log(`SIGTERM during a stalled export: exit ${code} after ${Date.now() - t0} ms`);
+      expect(code).toBe(0);
+    } finally {
+      socket.destroy();
+      release();
+      await holder;
+      await api.stop();
+    }
   }, 60_000);
 }
