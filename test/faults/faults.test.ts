@@ -548,7 +548,7 @@ function describeFaults() {
     expect(unexpectedExits).toEqual([]);
   }, 60_000);
 
-  it('stops cleanly (exit 0) on SIGTERM during an export stalled by its reader and by the database', async () => {
+  it('stops cleanly (exit 0) on SIGTERM during an export stalled by its reader and by the database, answering 503 problems meanwhile', async () => {
     const api = await startApiProcess(env());
     // The database side: the export waits for a lock the test holds, so its request stays in flight
     // however few events there are to send (a handful would fit in the socket buffers and finish).
@@ -570,6 +570,8 @@ function describeFaults() {
     await lockTaken;
     const socket = connect(Number(new URL(api.url).port), '127.0.0.1');
     socket.on('error', () => {});
+    const late = connect(Number(new URL(api.url).port), '127.0.0.1');
+    late.on('error', () => {});
     try {
       socket.write(
         `GET /v1/audit-events/export?format=ndjson HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${auditor}\r\n\r\n`,
@@ -582,13 +584,32 @@ function describeFaults() {
         expect(Date.now(), 'the export waits in the database').toBeLessThan(until);
         await sleep(50);
       }
+      // A request on its way when the signal comes (headers half sent: its connection is not idle, so
+      // the drain does not close it) must be answered with a 503 problem, not served nor dropped.
+      late.write('GET /v1/minerals HTTP/1.1\r\nHost: x\r\n');
+      const lateAnswer = new Promise<string>((resolve) => {
+        let data = '';
+        late.on('data', (chunk) => {
+          data += chunk.toString();
+        });
+        late.on('close', () => resolve(data));
+        setTimeout(() => resolve(data), 4_000).unref();
+      });
       const exited = new Promise<number | null>((resolve) => api.child.once('exit', (code) => resolve(code)));
       const t0 = Date.now();
       api.child.kill('SIGTERM');
+      await sleep(300);
+      late.write(`Authorization: Bearer ${auditor}\r\n\r\n`);
+      const [head = ''] = (await lateAnswer).split('\r\n\r\n');
+      log(`a request during the drain: ${head.split('\r\n')[0] || 'no answer'}`);
+      expect(head).toMatch(/^HTTP\/1\.1 503/);
+      expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(head.toLowerCase()).toMatch(/\r\nretry-after: [1-9]/);
       const code = await exited;
       log(`SIGTERM during a stalled export: exit ${code} after ${Date.now() - t0} ms`);
       expect(code).toBe(0);
     } finally {
+      late.destroy();
       socket.destroy();
       release();
       await holder;
