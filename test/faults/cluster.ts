@@ -57,8 +57,8 @@ function postgresUser(): { uid: number; gid: number } | null {
   return { uid, gid };
 }
 
-/** The processes whose parent is `pid` (the postmaster's backends and helpers), from /proc. */
-function childrenOf(pid: number): number[] {
+/** The processes whose parent is `pid` (e.g. the postmaster's backends and helpers), from /proc. */
+export function childrenOf(pid: number): number[] {
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

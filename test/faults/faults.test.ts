@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ROOT } from '../../bench/lib/config.js';
 import { dec } from '../../src/domain/decimal.js';
 import { signToken } from '../../src/http/auth.js';
 import { TEST_SECRET } from '../helpers/app.js';
 import { type ApiProcess, call, startApiProcess } from '../helpers/processes.js';
-import { type Cluster, clusterAvailable, createCluster } from './cluster.js';
+import { type Cluster, childrenOf, clusterAvailable, createCluster } from './cluster.js';
 
 /**
  * Fault injection: two API processes on a PostgreSQL cluster of our own, concurrent clients drawing,
@@ -547,6 +550,59 @@ function describeFaults() {
     }
     expect(unexpectedExits).toEqual([]);
   }, 60_000);
+
+  it('npm start: a SIGTERM to npm stops the server (npm signals its shell, which must be the server)', async () => {
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env(), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    npm.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    npm.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const npmExited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    const tree: number[] = [];
+    try {
+      let url: string | undefined;
+      for (const until = Date.now() + 60_000; !url; ) {
+        url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+        expect(Date.now(), `npm start listens:\n${output}`).toBeLessThan(until);
+        await sleep(100);
+      }
+      // Everything npm started, to clean up after a failure by pid.
+      for (let i = 0, next = [npm.pid!]; next.length > 0 && i < 5; i++) {
+        next = next.flatMap(childrenOf);
+        tree.push(...next);
+      }
+      npm.kill('SIGTERM');
+      await npmExited;
+      const stoppedAt = Date.now();
+      for (;;) {
+        const res = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(2_000) }).catch(
+          () => null,
+        );
+        if (!res) break;
+        expect(Date.now() - stoppedAt, 'the server stops with npm').toBeLessThan(10_000);
+        await sleep(200);
+      }
+      log(`npm start: SIGTERM to npm stopped the server (${tree.length} processes under npm)`);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      // A server left running (the failure this test is about): ours if it still runs our entry point.
+      for (const pid of tree) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('src/server.ts'))
+            process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }, 90_000);
 
   it('stops cleanly (exit 0) on SIGTERM during an export stalled by its reader and by the database, answering 503 problems meanwhile', async () => {
     const api = await startApiProcess(env());
