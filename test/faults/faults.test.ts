@@ -18,6 +18,10 @@ import { type Cluster, childrenOf, clusterAvailable, createCluster } from './clu
  * unanswered request is retried with its key, and the books must hold: no process died unexpectedly,
  * every acknowledged write is there, no key had two effects, inventory and ledger agree, the audit
  * chain verifies. Seeded (FAULT_SEED), printing what it injected.
+ *
+ * Then focused injections, each at the one moment a fix is about: kill -9 while a keyed change records
+ * its response (exactly once), a database that hangs (readiness's deadline), SIGTERM to `npm start`,
+ * and SIGTERM while an export is in flight (drain 503s, clean exit). Each fails when its fix is reverted.
  */
 const SEED = Number(process.env.FAULT_SEED ?? 20261130);
 const CLIENTS = 10;
