@@ -57,6 +57,15 @@ function postgresUser(): { uid: number; gid: number } | null {
   return { uid, gid };
 }
 
+/** Signals a process that may have exited meanwhile (a backend ending, reaped once its parent runs). */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 /** The processes whose parent is `pid` (e.g. the postmaster's backends and helpers), from /proc. */
 export function childrenOf(pid: number): number[] {
   const children: number[] = [];
@@ -120,9 +129,9 @@ export async function createCluster(): Promise<Cluster> {
       const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
       process.kill(postmaster, 'SIGSTOP'); // first, so it forks no backend we would miss
       const pids = [postmaster, ...childrenOf(postmaster)];
-      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      for (const pid of pids) signal(pid, 'SIGSTOP');
       return () => {
-        for (const pid of pids) process.kill(pid, 'SIGCONT');
+        for (const pid of pids) signal(pid, 'SIGCONT');
       };
     },
     stop: () => {
