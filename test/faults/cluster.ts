@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,11 @@ export interface Cluster {
   port: number;
   /** Asynchronous, so the clients and probes of the calling process keep running meanwhile. */
   restartImmediate(): Promise<void>;
+  /**
+   * Stops every process of the cluster (SIGSTOP): a database that hangs instead of refusing, as one
+   * behind a dead network path or a stuck disk does. Returns the function that lets it run again.
+   */
+  freeze(): () => void;
   stop(): void;
 }
 
@@ -50,6 +55,32 @@ function postgresUser(): { uid: number; gid: number } | null {
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   return { uid, gid };
+}
+
+/** Signals a process that may have exited meanwhile (a backend ending, reaped once its parent runs). */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** The processes whose parent is `pid` (e.g. the postmaster's backends and helpers), from /proc. */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
 }
 
 export async function createCluster(): Promise<Cluster> {
@@ -94,6 +125,15 @@ export async function createCluster(): Promise<Cluster> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     restartImmediate: () => ctlAsync(['restart', '-m', 'immediate', '-w', '-t', '60']),
+    freeze: () => {
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGSTOP'); // first, so it forks no backend we would miss
+      const pids = [postmaster, ...childrenOf(postmaster)];
+      for (const pid of pids) signal(pid, 'SIGSTOP');
+      return () => {
+        for (const pid of pids) signal(pid, 'SIGCONT');
+      };
+    },
     stop: () => {
       try {
         ctl(['stop', '-m', 'immediate', '-w', '-t', '30']);
