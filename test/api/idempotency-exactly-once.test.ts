@@ -64,6 +64,41 @@ describeDb('Idempotency-Key: exactly once when things fail', () => {
     expect(await auditCount(t)).toBe(events + 1);
   });
 
+  it('a failure while recording the response undoes the change too: the response commits with it', async () => {
+    const r = await setupReserve(t);
+    const k = `record-fails-${randomBytes(6).toString('hex')}`;
+    const body = { mineralCode: r.mineralCode, quantity: '4.25' };
+    const events = await auditCount(t);
+    // The database refuses to mark this key completed, as a crash between the change and the recorded
+    // response would leave it. Were the response recorded after the change's commit, the draw would
+    // stay and the retry would make a second one.
+    await t.database.db.execute(
+      sql.raw(`create function refuse_completion() returns trigger language plpgsql as $fn$
+        begin
+          if new.state = 'completed' and new.key = '${k}' then raise exception 'injected: recording failed'; end if;
+          return new;
+        end $fn$`),
+    );
+    await t.database.db.execute(
+      sql.raw(`create trigger refuse_completion before update or insert on idempotency_keys
+        for each row execute function refuse_completion()`),
+    );
+    const failed = await t.api.post('/v1/draws').set(bearer(r.company)).set('idempotency-key', k).send(body);
+    await t.database.db.execute(sql.raw('drop trigger refuse_completion on idempotency_keys'));
+    await t.database.db.execute(sql.raw('drop function refuse_completion()'));
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(failed.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await draws(r.companyId)).toHaveLength(0);
+    expect((await inventoryOf(t, r.mineralCode)).reserved).toBe('0');
+    expect(await auditCount(t)).toBe(events);
+
+    const retry = await t.api.post('/v1/draws').set(bearer(r.company)).set('idempotency-key', k).send(body);
+    expect(retry.status).toBe(201);
+    expect(await draws(r.companyId)).toHaveLength(1);
+    expect((await inventoryOf(t, r.mineralCode)).reserved).toBe('4.25');
+    expect(await auditCount(t)).toBe(events + 1);
+  });
+
   it('a key left running by a crashed process is taken over within seconds, not minutes', async () => {
     const r = await setupReserve(t);
     const k = key();
