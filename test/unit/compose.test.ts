@@ -24,6 +24,11 @@ describe('docker-compose.yml', () => {
     expect(compose).not.toMatch(/AUTH_JWT_SECRET:-/);
   });
 
+  it('brings the API back by itself after a crash, unless it was stopped', () => {
+    const api = compose.slice(compose.indexOf('\n  api:\n'));
+    expect(api).toMatch(/^\s+restart: unless-stopped$/m);
+  });
+
   const command = composeCommand();
   it.skipIf(!command)(
     'is refused by Compose itself without the secret, with the message (needs docker compose)',
