@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/decimal.js';
 import {
+  aboveFloor,
   allocateExplicit,
+  allocateFifo,
   allocationRequestError,
   checkDraw,
   type DrawCheckInput,
@@ -68,6 +71,23 @@ describe('explicit allocations', () => {
     // A lot that is not a stocked lot of the mineral holds none of it.
     const foreign = allocateExplicit(lots, [{ lotId: 'elsewhere', quantity: '1' }]);
     expect('shortfall' in foreign && foreign.shortfall.quantityOnHand.toFixed()).toBe('0');
+  });
+});
+
+describe('FIFO allocation', () => {
+  it('orders lots received at the same time by id, whatever order they arrive in (property)', () => {
+    const ids = ['lot-1', 'lot-2', 'lot-3', 'lot-4', 'lot-5', 'lot-6'];
+    fc.assert(
+      fc.property(fc.shuffledSubarray(ids, { minLength: ids.length }), (shuffled) => {
+        const lots = shuffled.map((id) => ({ id, depotId: 'd1', quantityOnHand: '2', receivedAt: at }));
+        expect(allocateFifo(lots, '7', 'd1')?.map((a) => [a.lotId, a.quantity.toFixed()])).toEqual([
+          ['lot-1', '2'],
+          ['lot-2', '2'],
+          ['lot-3', '2'],
+          ['lot-4', '1'],
+        ]);
+      }),
+    );
   });
 });
 
@@ -142,9 +162,16 @@ describe('refusal figures', () => {
       remaining: '17',
     });
   });
-  it('entitlement-exceeded at emergency: the whole maxOutstanding is the cap', () => {
+  it('entitlement-exceeded at emergency: the whole maxOutstanding is the cap, and the detail says so', () => {
     const refusal = checkDraw({ ...input, level: 'emergency', queue: true, quantity: '137.001' });
     expect(refusal?.fields).toMatchObject({ cap: '200', requested: '137.001', remaining: '137' });
+    expect(refusal?.detail).toBe(
+      "The draw would exceed the agreement's maxOutstanding 200; at most 137 more may be drawn now.",
+    );
+  });
+  it('the stock a round hands out by default is what lies above the floor, whatever the level', () => {
+    expect(aboveFloor(input.position).toFixed()).toBe('9.75');
+    expect(aboveFloor({ onHand: '10', reserved: '8', minimumReserve: '5' }).toFixed()).toBe('0');
   });
   it('insufficient-stock: what was asked and what is drawable', () => {
     // drawable = 100 − 30 − 60.25 = 9.75
