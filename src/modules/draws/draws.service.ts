@@ -333,8 +333,12 @@ export function createDrawService({ db, clock }: Deps) {
         const { mineral, draw, lots } = await lockForFulfilment(tx, known);
         const allocations = allocationsFor(mineral, draw, lots, requested);
         const now = clock.now();
-        const allocationRows = await ship(tx, mineral, draw, lots, allocations, now);
-        const obligation = await insertObligation(tx, replenishmentObligation(draw, newId(), now));
+        // The obligation is built from the locked draw alone, so it goes out with the shipment; the
+        // draw, which references it, is updated after.
+        const [allocationRows, obligation] = await Promise.all([
+          ship(tx, mineral, draw, lots, allocations, now),
+          insertObligation(tx, replenishmentObligation(draw, newId(), now)),
+        ]);
         const updated = await updateDraw(tx, id, {
           status: 'fulfilled',
           updatedAt: now,
