@@ -1007,7 +1007,7 @@ export interface components {
             title?: string;
             description?: string;
         };
-        /** @description RFC 9457 problem details. `type` ends in one of the slugs: `validation-error`, `unauthorized`, `forbidden`, `not-found`, `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`, `payload-too-large`, `unsupported-media-type`, `idempotency-key-reuse`, `rate-limited`, `service-unavailable`, `internal` */
+        /** @description RFC 9457 problem details. `type` ends in one of the slugs: `validation-error`, `unauthorized`, `forbidden`, `not-found`, `insufficient-stock`, `entitlement-exceeded`, `no-agreement`, `company-inactive`, `obligations-overdue`, `invalid-state-transition`, `exceeds-outstanding`, `conflict`, `nothing-to-allocate`, `idempotency-key-in-progress`, `payload-too-large`, `unsupported-media-type`, `idempotency-key-reuse`, `rate-limited`, `service-unavailable`, `internal`. Refusals that turn on numbers also carry them as extension members (`requested`, `drawable`, `cap`, `remaining`, …; decimal strings), so clients need not parse `detail`. */
         Problem: {
             /**
              * @description A URI reference ending in the problem slug; clients match on the slug
@@ -1023,6 +1023,66 @@ export interface components {
             detail: string;
             /** @example 7d0c1b9e-3a54-4f0e-8b1a-6c2f9e4d5a31 */
             requestId: string;
+            /**
+             * @description The mineral concerned: on every refusal of a draw submission, on `insufficient-stock` (draws, fulfilment, rounds, lot adjustments below the holds)
+             * @example GA
+             */
+            mineralCode?: string;
+            /**
+             * @description `insufficient-stock` on one lot (explicit fulfilment allocations, lot adjustments): the lot
+             * @example 3f1c9a52-7be4-4d0e-a4d9-1c2b3d4e5f60
+             */
+            lotId?: string;
+            /**
+             * @description The quantity asked for: the draw (`insufficient-stock`, `entitlement-exceeded`, fulfilment), one explicit allocation from a lot, the supply of an allocation round, or a delivery (`exceeds-outstanding`)
+             * @example 120
+             */
+            requested?: string;
+            /**
+             * @description `insufficient-stock` on a draw or an allocation round: what is drawable now (on hand − reserved − the strategic floor; at `emergency` an allocation round's floor is released)
+             * @example 40
+             */
+            drawable?: string;
+            /**
+             * @description `insufficient-stock` on one lot: what the lot holds (`0` for a lot that holds none of the draw's mineral)
+             * @example 10
+             */
+            quantityOnHand?: string;
+            /**
+             * @description `insufficient-stock`: the mineral's on-hand stock (a lot adjustment below the holds; a fulfilment its lots cannot cover)
+             * @example 1000
+             */
+            onHand?: string;
+            /**
+             * @description `insufficient-stock` on a lot adjustment: what is held for open draws of the mineral
+             * @example 250
+             */
+            reserved?: string;
+            /**
+             * @description `entitlement-exceeded`: the cap on held + queued + outstanding + requested: the routine share of the agreement's `maxOutstanding`, or all of it at `emergency`
+             * @example 500
+             */
+            cap?: string;
+            /**
+             * @description `entitlement-exceeded`: the company's pending and approved draws of the mineral
+             * @example 300
+             */
+            held?: string;
+            /**
+             * @description `entitlement-exceeded`: the company's queued draws of the mineral
+             * @example 0
+             */
+            queued?: string;
+            /**
+             * @description `entitlement-exceeded`: the outstanding quantity (premium included) of the company's unsettled obligations for the mineral; `exceeds-outstanding`: the obligation's outstanding quantity
+             * @example 102.5
+             */
+            outstanding?: string;
+            /**
+             * @description `entitlement-exceeded`: how much more may be drawn now, max(0, cap − held − queued − outstanding)
+             * @example 97.5
+             */
+            remaining?: string;
             /** @description One entry per invalid field (validation errors only) */
             errors?: {
                 /** @example quantity */

@@ -31,11 +31,38 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * The figures behind a refusal, sent beside `detail` as RFC 9457 extension members, so a client never
+ * parses prose for them. Quantities are normalised decimal strings, like everywhere in the API. Which
+ * members a problem carries depends on its type; the Problem schema (`src/http/schemas.ts`) documents
+ * each one.
+ */
+export interface ProblemFields {
+  mineralCode?: string;
+  lotId?: string;
+  requested?: string;
+  drawable?: string;
+  quantityOnHand?: string;
+  onHand?: string;
+  reserved?: string;
+  cap?: string;
+  held?: string;
+  queued?: string;
+  outstanding?: string;
+  remaining?: string;
+}
+
+/** Everything a problem carries besides its type, title, status, detail and request id. */
+export interface ProblemExtensions extends ProblemFields {
+  /** One entry per invalid field (validation errors only). */
+  errors?: FieldError[];
+}
+
 export class DomainError extends Error {
   constructor(
     readonly kind: ProblemKind,
     readonly detail: string,
-    readonly errors?: FieldError[],
+    readonly extensions: ProblemExtensions = {},
   ) {
     super(detail);
     this.name = 'DomainError';
@@ -49,4 +76,4 @@ export const invalidTransition = (what: string, id: string, from: string, action
   new DomainError('invalid-state-transition', `${what} ${id} is ${from}; it cannot be ${action}.`);
 
 export const validation = (path: string, message: string) =>
-  new DomainError('validation-error', `${path}: ${message}`, [{ path, message }]);
+  new DomainError('validation-error', `${path}: ${message}`, { errors: [{ path, message }] });

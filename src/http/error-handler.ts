@@ -24,7 +24,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       if (error.kind === 'service-unavailable') reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      return sendProblem(request, reply, error.kind, error.detail, error.errors);
+      return sendProblem(request, reply, error.kind, error.detail, error.extensions);
     }
     if (isDatabaseUnavailable(error)) {
       // A restart, reset or timeout of the database: temporary, so 503 and a hint when to retry.
@@ -55,7 +55,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         return [{ path: fieldPath(segments, error.validationContext), message: v.message ?? 'is invalid' }];
       });
       const detail = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
-      return sendProblem(request, reply, 'validation-error', detail, errors);
+      return sendProblem(request, reply, 'validation-error', detail, { errors });
     }
     if (sqlState(error) === '22003') {
       // A total or amount past the precision of its column (e.g. on-hand stock beyond 17 integer
@@ -80,9 +80,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
         );
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendProblem(request, reply, 'validation-error', 'The request body is not valid JSON.', [
-          { path: '', message: 'malformed JSON' },
-        ]);
+        return sendProblem(request, reply, 'validation-error', 'The request body is not valid JSON.', {
+          errors: [{ path: '', message: 'malformed JSON' }],
+        });
     }
     if (error.statusCode === 429) {
       return sendProblem(request, reply, 'rate-limited', 'Rate limit exceeded; retry after the given delay.');
@@ -112,9 +112,9 @@ export function registerNotFound(app: FastifyInstance, rateLimit?: preHandlerHoo
  */
 export const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
   if (error.code === 'FST_ERR_BAD_URL') {
-    return sendProblem(request, reply, 'validation-error', 'The request URL is malformed.', [
-      { path: 'url', message: 'malformed percent-encoding or characters' },
-    ]);
+    return sendProblem(request, reply, 'validation-error', 'The request URL is malformed.', {
+      errors: [{ path: 'url', message: 'malformed percent-encoding or characters' }],
+    });
   }
   request.log.error({ err: error }, 'framework error');
   return sendProblem(request, reply, 'internal', 'An unexpected error occurred; it has been logged.');

@@ -49,7 +49,7 @@ export function registerInputRules(app: FastifyInstance): void {
       throw new DomainError(
         'validation-error',
         errors.map((e) => `${e.path || 'body'}: ${e.message}`).join('; '),
-        errors,
+        { errors },
       );
     }
   });

@@ -28,7 +28,9 @@ hash-chained audit log of every change.
 - **Decimals are strings** (\`"12.5"\`): quantities at most 3 fractional digits in the mineral's unit,
   unit prices 4, money exactly 2. JSON numbers are refused.
 - **Errors** are RFC 9457 problems (\`application/problem+json\`) whose \`type\` ends in a stable slug
-  (\`/problems/insufficient-stock\`); match on the slug.
+  (\`/problems/insufficient-stock\`); match on the slug. Refusals that turn on numbers carry them as
+  extension members beside \`detail\` (\`requested\`, \`drawable\`, \`cap\`, \`remaining\`, …; see the
+  \`Problem\` schema).
 - **Idempotency**: every \`POST\` honours \`Idempotency-Key\`; a repeat returns the stored response with
   \`Idempotent-Replayed: true\` and changes nothing.
 - **Collections** return \`{ data, nextCursor }\`; pass \`nextCursor\` as \`cursor\` for the next page.

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { FieldError, ProblemKind } from '../domain/errors.js';
+import type { ProblemExtensions, ProblemKind } from '../domain/errors.js';
 
 const PROBLEMS: Record<ProblemKind, { status: number; title: string }> = {
   'validation-error': { status: 400, title: 'Your request is not valid' },
@@ -49,13 +49,16 @@ export function rawProblem(status: 400 | 408 | 431, detail: string): string {
   );
 }
 
-/** Sends an RFC 9457 problem. The only place a problem body is shaped. */
+/**
+ * Sends an RFC 9457 problem. The only place a problem body is shaped: the standard members first, then
+ * the extension members (`errors`, and the figures behind a refusal).
+ */
 export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   kind: ProblemKind,
   detail: string,
-  errors?: FieldError[],
+  extensions: ProblemExtensions = {},
 ) {
   const { status, title } = PROBLEMS[kind];
   if (kind === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="reserve-api"');
@@ -68,6 +71,6 @@ export function sendProblem(
       status,
       detail,
       requestId: request.id,
-      ...(errors ? { errors } : {}),
+      ...extensions,
     });
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dec } from '../domain/decimal.js';
-import { PROBLEM_KINDS } from '../domain/errors.js';
+import { PROBLEM_KINDS, type ProblemFields } from '../domain/errors.js';
 
 /** Shared request/response building blocks. Decimals are strings on the wire, always. */
 
@@ -122,6 +122,58 @@ export const page = <T extends z.ZodType>(item: T) =>
 
 export const IdParams = z.strictObject({ id: Uuid });
 
+const figure = (description: string, example: string) => z.string().optional().meta({ description, example });
+
+/**
+ * The figures behind a refusal (`ProblemFields` in `src/domain/errors.ts`), as RFC 9457 extension
+ * members: each documented, none required, so every problem still matches the schema. Typed against
+ * `ProblemFields`, so a member added there without a description here does not compile.
+ */
+const PROBLEM_FIELDS = {
+  mineralCode: figure(
+    'The mineral concerned: on every refusal of a draw submission, on `insufficient-stock` (draws, fulfilment, rounds, lot adjustments below the holds)',
+    'GA',
+  ),
+  lotId: figure(
+    '`insufficient-stock` on one lot (explicit fulfilment allocations, lot adjustments): the lot',
+    '3f1c9a52-7be4-4d0e-a4d9-1c2b3d4e5f60',
+  ),
+  requested: figure(
+    'The quantity asked for: the draw (`insufficient-stock`, `entitlement-exceeded`, fulfilment), one explicit allocation from a lot, the supply of an allocation round, or a delivery (`exceeds-outstanding`)',
+    '120',
+  ),
+  drawable: figure(
+    "`insufficient-stock` on a draw or an allocation round: what is drawable now (on hand − reserved − the strategic floor; at `emergency` an allocation round's floor is released)",
+    '40',
+  ),
+  quantityOnHand: figure(
+    "`insufficient-stock` on one lot: what the lot holds (`0` for a lot that holds none of the draw's mineral)",
+    '10',
+  ),
+  onHand: figure(
+    "`insufficient-stock`: the mineral's on-hand stock (a lot adjustment below the holds; a fulfilment its lots cannot cover)",
+    '1000',
+  ),
+  reserved: figure(
+    '`insufficient-stock` on a lot adjustment: what is held for open draws of the mineral',
+    '250',
+  ),
+  cap: figure(
+    "`entitlement-exceeded`: the cap on held + queued + outstanding + requested: the routine share of the agreement's `maxOutstanding`, or all of it at `emergency`",
+    '500',
+  ),
+  held: figure("`entitlement-exceeded`: the company's pending and approved draws of the mineral", '300'),
+  queued: figure("`entitlement-exceeded`: the company's queued draws of the mineral", '0'),
+  outstanding: figure(
+    "`entitlement-exceeded`: the outstanding quantity (premium included) of the company's unsettled obligations for the mineral; `exceeds-outstanding`: the obligation's outstanding quantity",
+    '102.5',
+  ),
+  remaining: figure(
+    '`entitlement-exceeded`: how much more may be drawn now, max(0, cap − held − queued − outstanding)',
+    '97.5',
+  ),
+} satisfies Record<keyof Required<ProblemFields>, z.ZodOptional<z.ZodString>>;
+
 export const ProblemSchema = z
   .object({
     type: z.enum(PROBLEM_KINDS.map((kind) => `/problems/${kind}` as const)).meta({
@@ -132,6 +184,7 @@ export const ProblemSchema = z
     status: z.number().int().min(400).max(599).meta({ example: 409 }),
     detail: z.string().meta({ example: 'GA: 120 kg requested, 40 kg drawable.' }),
     requestId: z.string().meta({ example: '7d0c1b9e-3a54-4f0e-8b1a-6c2f9e4d5a31' }),
+    ...PROBLEM_FIELDS,
     errors: z
       .array(
         z.object({
@@ -146,5 +199,7 @@ export const ProblemSchema = z
     id: 'Problem',
     description:
       'RFC 9457 problem details. `type` ends in one of the slugs: ' +
-      PROBLEM_KINDS.map((kind) => `\`${kind}\``).join(', '),
+      PROBLEM_KINDS.map((kind) => `\`${kind}\``).join(', ') +
+      '. Refusals that turn on numbers also carry them as extension members (`requested`, `drawable`, ' +
+      '`cap`, `remaining`, …; decimal strings), so clients need not parse `detail`.',
   });

@@ -40,11 +40,20 @@ describe('refusal details', () => {
     expect(checkDraw({ ...base, quantity: '20.001' })).toEqual({
       kind: 'entitlement-exceeded',
       detail: 'The draw would exceed the routine cap 100; at most 20 more may be drawn now.',
+      fields: {
+        cap: '100',
+        held: '30',
+        queued: '0',
+        outstanding: '50',
+        requested: '20.001',
+        remaining: '20',
+      },
     });
   });
   it('says zero more, never a negative room, when the company is already over', () => {
     const refusal = checkDraw({ ...base, held: '80', outstanding: '40', quantity: '1' });
     expect(refusal?.detail).toMatch(/at most 0 more may be drawn now\.$/);
+    expect(refusal?.fields).toMatchObject({ cap: '100', remaining: '0' });
   });
   it('allows the draw that fills the entitlement exactly', () => {
     expect(checkDraw({ ...base, quantity: '20', position: { ...base.position, onHand: '1000' } })).toBeNull();
@@ -53,6 +62,7 @@ describe('refusal details', () => {
     expect(checkDraw({ ...base, quantity: '7.6' })).toEqual({
       kind: 'insufficient-stock',
       detail: 'Only 7.5 is drawable (on hand minus holds minus the strategic floor).',
+      fields: { requested: '7.6', drawable: '7.5' },
     });
     expect(checkDraw({ ...base, quantity: '7.5' })).toBeNull();
   });
@@ -60,14 +70,17 @@ describe('refusal details', () => {
     expect(checkDraw({ ...base, companyStatus: 'suspended' })).toEqual({
       kind: 'company-inactive',
       detail: 'The company is suspended and may not draw.',
+      fields: {},
     });
     expect(checkDraw({ ...base, hasOverdueObligation: true })).toEqual({
       kind: 'obligations-overdue',
       detail: 'The company has an overdue replenishment obligation.',
+      fields: {},
     });
     expect(checkDraw({ ...base, agreement: null })).toEqual({
       kind: 'no-agreement',
       detail: 'The company has no active agreement for this mineral.',
+      fields: {},
     });
   });
 });

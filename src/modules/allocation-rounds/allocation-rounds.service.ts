@@ -59,12 +59,14 @@ export function createAllocationRoundService({ db, clock }: Deps) {
       throw new DomainError(
         'insufficient-stock',
         `${mineral.code} has no stock above its floor to allocate.`,
+        { mineralCode: mineral.code, requested: supply.toFixed(), drawable: limit.toFixed() },
       );
     }
     if (supply.gt(limit)) {
       throw new DomainError(
         'insufficient-stock',
         `A supply of ${supply.toFixed()} exceeds what is drawable now (${limit.toFixed()}${level === 'emergency' ? ', floor released' : ''}).`,
+        { mineralCode: mineral.code, requested: supply.toFixed(), drawable: limit.toFixed() },
       );
     }
     const result = ration(

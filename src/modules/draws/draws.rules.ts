@@ -1,6 +1,6 @@
 import { DAY_MS } from '../../domain/clock.js';
-import { Decimal, type DecimalInput, dec, max, min, ZERO } from '../../domain/decimal.js';
-import type { ProblemKind } from '../../domain/errors.js';
+import { Decimal, type DecimalInput, dec, max, min, normalize, sum, ZERO } from '../../domain/decimal.js';
+import type { ProblemFields, ProblemKind } from '../../domain/errors.js';
 import { hedgeValue } from '../valuation/valuation.rules.js';
 import type { DrawStatus } from './draws.table.js';
 
@@ -98,6 +98,8 @@ export interface DrawCheckInput {
 export interface DrawRefusal {
   kind: ProblemKind;
   detail: string;
+  /** The figures the refusal turns on, for the problem's extension members. */
+  fields: ProblemFields;
 }
 
 /**
@@ -106,13 +108,21 @@ export interface DrawRefusal {
  */
 export function checkDraw(input: DrawCheckInput): DrawRefusal | null {
   if (input.companyStatus !== 'active') {
-    return { kind: 'company-inactive', detail: 'The company is suspended and may not draw.' };
+    return { kind: 'company-inactive', detail: 'The company is suspended and may not draw.', fields: {} };
   }
   if (input.hasOverdueObligation) {
-    return { kind: 'obligations-overdue', detail: 'The company has an overdue replenishment obligation.' };
+    return {
+      kind: 'obligations-overdue',
+      detail: 'The company has an overdue replenishment obligation.',
+      fields: {},
+    };
   }
   if (!input.agreement) {
-    return { kind: 'no-agreement', detail: 'The company has no active agreement for this mineral.' };
+    return {
+      kind: 'no-agreement',
+      detail: 'The company has no active agreement for this mineral.',
+      fields: {},
+    };
   }
   const committed = dec(input.held).plus(input.queued).plus(input.outstanding);
   const cap = entitlementCap(input.agreement, input.level);
@@ -122,6 +132,14 @@ export function checkDraw(input: DrawCheckInput): DrawRefusal | null {
     return {
       kind: 'entitlement-exceeded',
       detail: `The draw would exceed the ${which} ${cap.toFixed()}; at most ${room.toFixed()} more may be drawn now.`,
+      fields: {
+        cap: cap.toFixed(),
+        held: normalize(input.held),
+        queued: normalize(input.queued),
+        outstanding: normalize(input.outstanding),
+        requested: normalize(input.quantity),
+        remaining: room.toFixed(),
+      },
     };
   }
   if (input.queue) return null;
@@ -130,6 +148,7 @@ export function checkDraw(input: DrawCheckInput): DrawRefusal | null {
     return {
       kind: 'insufficient-stock',
       detail: `Only ${available.toFixed()} is drawable (on hand minus holds minus the strategic floor).`,
+      fields: { requested: normalize(input.quantity), drawable: available.toFixed() },
     };
   }
   return null;
@@ -197,4 +216,50 @@ export function allocateFifo(
     }
   }
   return remaining.isZero() ? allocations : null;
+}
+
+/** An allocation as an admin names it when fulfilling: a lot and the quantity to take from it. */
+export interface RequestedAllocation {
+  lotId: string;
+  quantity: string;
+}
+
+/**
+ * Explicit allocations must sum exactly to the draw's quantity and name each lot at most once: the
+ * first rule they break, as the message of a validation error on `allocations`, or null.
+ */
+export function allocationRequestError(
+  drawQuantity: DecimalInput,
+  requested: readonly RequestedAllocation[],
+): string | null {
+  const total = sum(requested.map((a) => a.quantity));
+  if (!total.eq(drawQuantity)) {
+    return `must sum to the draw's quantity ${normalize(drawQuantity)} (they sum to ${total.toFixed()})`;
+  }
+  if (new Set(requested.map((a) => a.lotId)).size !== requested.length) {
+    return 'must name each lot at most once';
+  }
+  return null;
+}
+
+/** An explicit allocation its lot cannot cover, and what the lot holds. */
+export interface LotShortfall {
+  allocation: RequestedAllocation;
+  quantityOnHand: Decimal;
+}
+
+/**
+ * Explicit allocations are taken as given when every lot holds what is asked of it; a lot that is not
+ * one of the mineral's stocked lots holds none of it. Returns the allocations, or the first shortfall.
+ */
+export function allocateExplicit(
+  stocked: readonly LotStock[],
+  requested: readonly RequestedAllocation[],
+): { allocations: Allocation[] } | { shortfall: LotShortfall } {
+  const onHand = new Map(stocked.map((l) => [l.id, dec(l.quantityOnHand)]));
+  for (const allocation of requested) {
+    const quantityOnHand = onHand.get(allocation.lotId) ?? ZERO;
+    if (quantityOnHand.lt(allocation.quantity)) return { shortfall: { allocation, quantityOnHand } };
+  }
+  return { allocations: requested.map((a) => ({ lotId: a.lotId, quantity: dec(a.quantity) })) };
 }

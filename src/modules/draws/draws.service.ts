@@ -3,13 +3,17 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { type Actor, type Ctx, companyScope } from '../../domain/actor.js';
-import { dec, normalize, sum } from '../../domain/decimal.js';
+import { dec, normalize } from '../../domain/decimal.js';
 import { DomainError, invalidTransition, notFound, validation } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { appendEvents } from '../audit/audit.repository.js';
-import { lockStockedLots, recordMovements, setLotOnHand } from '../lots/lots.repository.js';
+import { ledgerMovements } from '../ledger/ledger.rules.js';
+import { lockStockedLots, recordMovements, takeFromLots } from '../lots/lots.repository.js';
+import type { LotRow } from '../lots/lots.table.js';
 import { lockMineral, setQueued, setReserved, updateMineral } from '../minerals/minerals.repository.js';
+import type { MineralRow } from '../minerals/minerals.table.js';
 import { insertObligation } from '../obligations/obligations.repository.js';
+import { replenishmentObligation } from '../obligations/obligations.rules.js';
 import { obligationView } from '../obligations/obligations.schemas.js';
 import { hedgeValue } from '../valuation/valuation.rules.js';
 import {
@@ -24,14 +28,15 @@ import {
 } from './draws.repository.js';
 import {
   type Allocation,
+  allocateExplicit,
   allocateFifo,
+  allocationRequestError,
   checkDraw,
   drawAmount,
-  dueAt,
   type Level,
   nextStatus,
-  quantityDue,
   queues,
+  type RequestedAllocation,
 } from './draws.rules.js';
 import {
   type Draw,
@@ -40,7 +45,7 @@ import {
   type DrawSubmit,
   drawView,
 } from './draws.schemas.js';
-import type { DrawRow } from './draws.table.js';
+import type { DrawAllocationRow, DrawRow } from './draws.table.js';
 
 const ownedBy = (actor: Actor, draw: DrawRow) =>
   actor.role !== 'company' || draw.companyId === actor.companyId;
@@ -99,6 +104,114 @@ export function createDrawService({ db, clock }: Deps) {
     });
   }
 
+  /**
+   * Fulfilment, step 1 (before any lock): the draw exists, and explicit allocations sum to its quantity
+   * and name each lot once (a 400 whatever the draw's state, as before it is locked).
+   */
+  async function drawToFulfil(
+    tx: Db,
+    id: string,
+    requested: readonly RequestedAllocation[] | undefined,
+  ): Promise<DrawRow> {
+    const known = await findDraw(tx, id);
+    if (!known) throw notFound('Draw', id);
+    const broken = requested ? allocationRequestError(known.quantity, requested) : null;
+    if (broken) throw validation('allocations', broken);
+    return known;
+  }
+
+  /**
+   * Step 2, in the lock order: the mineral row, then the draw (it must still be approved), then the
+   * mineral's stocked lots in id order. Every row the next steps change is locked from here on.
+   */
+  async function lockForFulfilment(tx: Db, known: DrawRow) {
+    const mineral = await lockMineral(tx, known.mineralCode);
+    const draw = await lockDraw(tx, known.id);
+    if (!mineral || !draw) throw notFound('Draw', known.id);
+    if (!nextStatus(draw.status, 'fulfil'))
+      throw invalidTransition('Draw', draw.id, draw.status, 'fulfilled');
+    const lots = await lockStockedLots(tx, mineral.code);
+    return { mineral, draw, lots };
+  }
+
+  /** Step 3: the admin's allocations when every lot covers its share, else FIFO (`allocateFifo`). */
+  function allocationsFor(
+    mineral: MineralRow,
+    draw: DrawRow,
+    lots: LotRow[],
+    requested: readonly RequestedAllocation[] | undefined,
+  ): Allocation[] {
+    if (requested) {
+      const explicit = allocateExplicit(lots, requested);
+      if ('allocations' in explicit) return explicit.allocations;
+      const { allocation, quantityOnHand } = explicit.shortfall;
+      throw new DomainError(
+        'insufficient-stock',
+        `Lot ${allocation.lotId} does not hold ${allocation.quantity} of ${mineral.code}.`,
+        {
+          mineralCode: mineral.code,
+          lotId: allocation.lotId,
+          requested: normalize(allocation.quantity),
+          quantityOnHand: quantityOnHand.toFixed(),
+        },
+      );
+    }
+    const fifo = allocateFifo(lots, draw.quantity, draw.depotId);
+    // on_hand ≥ reserved ≥ this hold, so FIFO always covers it; the check guards the invariant anyway.
+    if (!fifo) {
+      throw new DomainError('insufficient-stock', `Lots of ${mineral.code} cannot cover the draw.`, {
+        mineralCode: mineral.code,
+        requested: normalize(draw.quantity),
+        onHand: normalize(mineral.onHand),
+      });
+    }
+    return fifo;
+  }
+
+  /**
+   * Step 4: the stock leaves. The lots drawn from fall in one statement, their ledger movements (each
+   * with the running on-hand) go in one insert, the mineral's on-hand falls by the draw and its hold is
+   * released, and the allocations are recorded. Every row involved was locked in step 2 and no write
+   * reads another's result, so the four statements go out together.
+   */
+  async function ship(
+    tx: Db,
+    mineral: MineralRow,
+    draw: DrawRow,
+    lots: LotRow[],
+    allocations: Allocation[],
+    now: Date,
+  ): Promise<DrawAllocationRow[]> {
+    const depotOf = new Map(lots.map((l) => [l.id, l.depotId]));
+    const { movements, onHandAfter } = ledgerMovements(
+      mineral.onHand,
+      allocations.map((a) => ({
+        lotId: a.lotId,
+        depotId: depotOf.get(a.lotId)!,
+        quantity: a.quantity.negated(),
+      })),
+      { at: now, mineralCode: mineral.code, kind: 'draw', reference: draw.id },
+    );
+    const rows = allocations.map((a) => ({
+      drawId: draw.id,
+      lotId: a.lotId,
+      quantity: a.quantity.toFixed(),
+    }));
+    await Promise.all([
+      takeFromLots(
+        tx,
+        rows.map(({ lotId, quantity }) => ({ lotId, quantity })),
+      ),
+      recordMovements(tx, movements),
+      updateMineral(tx, mineral.code, {
+        onHand: onHandAfter.toFixed(),
+        reserved: dec(mineral.reserved).minus(draw.quantity).toFixed(),
+      }),
+      insertAllocations(tx, rows),
+    ]);
+    return rows;
+  }
+
   return {
     /**
      * Submits a draw at the agreement's fixed price and holds the quantity. All checks (contract order:
@@ -130,7 +243,11 @@ export function createDrawService({ db, clock }: Deps) {
           level,
           queue,
         });
-        if (refusal) throw new DomainError(refusal.kind, refusal.detail);
+        if (refusal)
+          throw new DomainError(refusal.kind, refusal.detail, {
+            mineralCode: mineral.code,
+            ...refusal.fields,
+          });
         const now = clock.now();
         const terms = agreement!;
         const draw: DrawRow = {
@@ -207,94 +324,21 @@ export function createDrawService({ db, clock }: Deps) {
     /**
      * approved → fulfilled: takes the quantity out of lots (explicit allocations, or FIFO preferring
      * the draw's depot), releases the hold, writes one ledger movement per lot and creates the
-     * replenishment obligation with the premium locked in at submission.
+     * replenishment obligation with the premium locked in at submission. The steps below, in order.
      */
     fulfil: (ctx: Ctx, id: string, input: DrawFulfil): Promise<Draw> =>
       inTransaction(db, async (tx) => {
-        const known = await findDraw(tx, id);
-        if (!known) throw notFound('Draw', id);
         const requested = input?.allocations;
-        if (requested) {
-          const total = sum(requested.map((a) => a.quantity));
-          if (!total.eq(known.quantity)) {
-            throw validation(
-              'allocations',
-              `must sum to the draw's quantity ${normalize(known.quantity)} (they sum to ${total.toFixed()})`,
-            );
-          }
-          if (new Set(requested.map((a) => a.lotId)).size !== requested.length) {
-            throw validation('allocations', 'must name each lot at most once');
-          }
-        }
-        const mineral = await lockMineral(tx, known.mineralCode);
-        const draw = await lockDraw(tx, id);
-        if (!mineral || !draw) throw notFound('Draw', id);
-        if (!nextStatus(draw.status, 'fulfil')) throw invalidTransition('Draw', id, draw.status, 'fulfilled');
-        const lots = await lockStockedLots(tx, mineral.code);
-        let allocations: Allocation[] | null;
-        if (requested) {
-          const byId = new Map(lots.map((l) => [l.id, l]));
-          for (const a of requested) {
-            const lot = byId.get(a.lotId);
-            if (!lot || dec(lot.quantityOnHand).lt(a.quantity)) {
-              throw new DomainError(
-                'insufficient-stock',
-                `Lot ${a.lotId} does not hold ${a.quantity} of ${mineral.code}.`,
-              );
-            }
-          }
-          allocations = requested.map((a) => ({ lotId: a.lotId, quantity: dec(a.quantity) }));
-        } else {
-          allocations = allocateFifo(lots, draw.quantity, draw.depotId);
-        }
-        // on_hand ≥ reserved ≥ this hold, so FIFO always covers it; the check guards the invariant anyway.
-        if (!allocations)
-          throw new DomainError('insufficient-stock', `Lots of ${mineral.code} cannot cover the draw.`);
-
+        const known = await drawToFulfil(tx, id, requested);
+        const { mineral, draw, lots } = await lockForFulfilment(tx, known);
+        const allocations = allocationsFor(mineral, draw, lots, requested);
         const now = clock.now();
-        let onHand = dec(mineral.onHand);
-        const lotsById = new Map(lots.map((l) => [l.id, l]));
-        const movements = [];
-        for (const a of allocations) {
-          const lot = lotsById.get(a.lotId)!;
-          await setLotOnHand(tx, lot.id, dec(lot.quantityOnHand).minus(a.quantity).toFixed());
-          onHand = onHand.minus(a.quantity);
-          movements.push({
-            at: now,
-            mineralCode: mineral.code,
-            depotId: lot.depotId,
-            lotId: lot.id,
-            kind: 'draw' as const,
-            quantity: a.quantity.negated().toFixed(),
-            balanceAfter: onHand.toFixed(),
-            reference: draw.id,
-          });
-        }
-        await recordMovements(tx, movements);
-        await updateMineral(tx, mineral.code, {
-          onHand: onHand.toFixed(),
-          reserved: dec(mineral.reserved).minus(draw.quantity).toFixed(),
-        });
-        const allocationRows = allocations.map((a) => ({
-          drawId: id,
-          lotId: a.lotId,
-          quantity: a.quantity.toFixed(),
-        }));
-        await insertAllocations(tx, allocationRows);
-        const obligation = await insertObligation(tx, {
-          id: newId(),
-          companyId: draw.companyId,
-          drawId: id,
-          mineralCode: mineral.code,
-          quantityDue: quantityDue(draw.quantity, draw.premiumPercent).toFixed(),
-          quantityDelivered: '0',
-          dueAt: dueAt(now, draw.replenishmentDays),
-          status: 'open',
-          settlementAmount: null,
-          settlementReason: null,
-          createdAt: now,
-          updatedAt: now,
-        });
+        // The obligation is built from the locked draw alone, so it goes out with the shipment; the
+        // draw, which references it, is updated after.
+        const [allocationRows, obligation] = await Promise.all([
+          ship(tx, mineral, draw, lots, allocations, now),
+          insertObligation(tx, replenishmentObligation(draw, newId(), now)),
+        ]);
         const updated = await updateDraw(tx, id, {
           status: 'fulfilled',
           updatedAt: now,

@@ -33,6 +33,23 @@ export async function setLotOnHand(db: Db, id: string, quantityOnHand: string): 
   await db.update(lots).set({ quantityOnHand }).where(eq(lots.id, id));
 }
 
+/**
+ * Takes stock out of several lots in ONE statement (a fulfilment's allocations, however many): the
+ * quantities travel as one JSON parameter and are subtracted in SQL. The lots are locked already (lock
+ * order step 4); `lots_quantity_on_hand_check` refuses a lot taken below zero.
+ */
+export async function takeFromLots(
+  db: Db,
+  takes: readonly { lotId: string; quantity: string }[],
+): Promise<void> {
+  if (takes.length === 0) return;
+  await db
+    .update(lots)
+    .set({ quantityOnHand: sql`${lots.quantityOnHand} - taken.quantity` })
+    .from(sql`json_to_recordset(${JSON.stringify(takes)}::json) as taken("lotId" uuid, quantity numeric)`)
+    .where(sql`${lots.id} = taken."lotId"`);
+}
+
 export async function insertAdjustment(db: Db, row: LotAdjustmentRow): Promise<LotAdjustmentRow> {
   const [inserted] = await db.insert(lotAdjustments).values(row).returning();
   return inserted!;

@@ -114,6 +114,7 @@ export function createLotService({ db, clock }: Deps) {
           throw new DomainError(
             'insufficient-stock',
             `Lot ${lotId} holds ${normalize(lot.quantityOnHand)}; it cannot go below zero.`,
+            { lotId, quantityOnHand: normalize(lot.quantityOnHand) },
           );
         }
         const onHandAfter = dec(mineral.onHand).plus(input.quantityDelta);
@@ -121,6 +122,11 @@ export function createLotService({ db, clock }: Deps) {
           throw new DomainError(
             'insufficient-stock',
             `${mineral.code} on hand would fall to ${onHandAfter.toFixed()}, below the ${normalize(mineral.reserved)} held for open draws.`,
+            {
+              mineralCode: mineral.code,
+              onHand: normalize(mineral.onHand),
+              reserved: normalize(mineral.reserved),
+            },
           );
         }
         const now = clock.now();

@@ -57,6 +57,7 @@ export function createObligationService({ db, clock }: Deps) {
           throw new DomainError(
             'exceeds-outstanding',
             `Only ${outstanding.toFixed()} is outstanding on obligation ${id}; ${normalize(input.quantity)} was delivered.`,
+            { requested: normalize(input.quantity), outstanding: outstanding.toFixed() },
           );
         }
         const now = clock.now();
