@@ -8,6 +8,7 @@ import { DomainError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { type AuditEntry, appendEvents } from '../audit/audit.repository.js';
 import { findDepot } from '../depots/depots.repository.js';
+import { ledgerMovements } from '../ledger/ledger.rules.js';
 import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
 import type { MineralRow } from '../minerals/minerals.table.js';
 import {
@@ -67,20 +68,19 @@ export async function receiveStock(
     receivedAt: stock.receivedAt ? new Date(stock.receivedAt) : at,
     createdAt: at,
   });
-  const onHand = dec(mineral.onHand).plus(stock.quantity).toFixed();
-  await updateMineral(tx, mineral.code, { onHand });
-  await recordMovements(tx, [
+  const { movements, onHandAfter } = ledgerMovements(
+    mineral.onHand,
+    [{ lotId: lot.id, depotId: lot.depotId, quantity: stock.quantity }],
     {
       at,
       mineralCode: mineral.code,
-      depotId: lot.depotId,
-      lotId: lot.id,
       kind: source === 'procurement' ? 'receipt' : 'replenishment',
-      quantity: stock.quantity,
-      balanceAfter: onHand,
       reference: movementReference,
     },
-  ]);
+  );
+  const onHand = onHandAfter.toFixed();
+  await updateMineral(tx, mineral.code, { onHand });
+  await recordMovements(tx, movements);
   mineral.onHand = onHand;
   return { lot, audit: { action: 'lot.received', entityType: 'lot', entityId: lot.id, data: lotView(lot) } };
 }
@@ -117,7 +117,13 @@ export function createLotService({ db, clock }: Deps) {
             { lotId, quantityOnHand: normalize(lot.quantityOnHand) },
           );
         }
-        const onHandAfter = dec(mineral.onHand).plus(input.quantityDelta);
+        const now = clock.now();
+        const adjustmentId = newId();
+        const { movements, onHandAfter } = ledgerMovements(
+          mineral.onHand,
+          [{ lotId, depotId: lot.depotId, quantity: input.quantityDelta }],
+          { at: now, mineralCode: mineral.code, kind: 'adjustment', reference: adjustmentId },
+        );
         if (onHandAfter.lt(mineral.reserved)) {
           throw new DomainError(
             'insufficient-stock',
@@ -129,29 +135,17 @@ export function createLotService({ db, clock }: Deps) {
             },
           );
         }
-        const now = clock.now();
         await setLotOnHand(tx, lotId, lotAfter.toFixed());
         await updateMineral(tx, mineral.code, { onHand: onHandAfter.toFixed() });
         const adjustment = await insertAdjustment(tx, {
-          id: newId(),
+          id: adjustmentId,
           lotId,
           quantityDelta: input.quantityDelta,
           reason: input.reason,
           quantityOnHandAfter: lotAfter.toFixed(),
           createdAt: now,
         });
-        await recordMovements(tx, [
-          {
-            at: now,
-            mineralCode: mineral.code,
-            depotId: lot.depotId,
-            lotId,
-            kind: 'adjustment',
-            quantity: input.quantityDelta,
-            balanceAfter: onHandAfter.toFixed(),
-            reference: adjustment.id,
-          },
-        ]);
+        await recordMovements(tx, movements);
         const view = adjustmentView(adjustment);
         await appendEvents(tx, ctx, now, [
           { action: 'lot.adjusted', entityType: 'lot', entityId: lotId, data: view },
