@@ -17,12 +17,16 @@ import type { Db } from './types.js';
  * How, with public APIs only: the text comes from drizzle's `PgDialect.sqlToQuery` (so a statement may
  * compose other modules' SQL expressions), and each call hands the text to the handle's session through
  * `PgSession.prepareQuery(query, fields, name, …)`, the method every drizzle query builder's
- * `.prepare(name)` calls: a named query is one postgres.js runs with `prepare: true` (described once per
- * connection, then one pipelinable round trip), and PGlite runs in process. Rows come back as arrays
+ * `.prepare(name)` calls (`db._.session`: public in drizzle's type declarations, on the pool and on a
+ * transaction alike). A named query is one postgres.js runs with `prepare: true` (described once per
+ * connection, then one pipelinable round trip); PGlite runs it in process. Rows come back as arrays
  * in select-list order on both drivers (a custom result mapper); `rowOf` decodes a table's columns the
  * way a drizzle select does. Owning the transaction instead (postgres.js `sql.begin`, then a drizzle
  * handle over it) is not possible in drizzle 0.45: `drizzle()` needs `client.options`, which a
- * postgres.js transaction does not have.
+ * postgres.js transaction does not have ("Cannot read properties of undefined (reading 'parsers')").
+ * test/api/hot-statements.test.ts checks the decoding against drizzle's own selects on both drivers,
+ * and that PostgreSQL holds the statements as prepared ones, so a drizzle update that changes any of
+ * this fails there.
  */
 export interface PreparedStatement<V extends Record<string, unknown>> {
   readonly name: string;
