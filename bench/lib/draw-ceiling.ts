@@ -8,9 +8,9 @@ import { percentile } from './stats.js';
 
 /**
  * The "database ceiling" of draw submission: the service's transaction for POST /v1/draws, statement
- * for statement (lock the mineral row and, pipelined behind it, one read of company, agreement, overdue
+ * for statement (lock the mineral row and, once it is granted, one read of company, agreement, overdue
  * obligations and the two entitlement sums; the same pure `checkDraw`; insert the draw, update reserved,
- * append to the audit chain through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
+ * then append to the audit chain through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
  * pool of the same size and at the same concurrency as the HTTP run. The gap between the two is what the
  * service stack costs.
  */
@@ -107,8 +107,9 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     obligationId: null,
     allocations: [],
   };
-  // ...so the draw, the new reserved figure and the audit head's advance go out in one round trip.
-  const [, , [head]] = await Promise.all([
+  // As in the service: the draw and the new reserved figure in one round trip, then (once both are
+  // done) the audit head's advance, the last lock.
+  await Promise.all([
     tx`
     insert into draws (id, company_id, mineral_code, agreement_id, quantity, requested_quantity, unit_price,
                        currency, amount, replenishment_days, premium_percent, status, priority_class,
@@ -121,8 +122,8 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
             ${now}, ${now}, null, null)`,
     tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
        where code = ${pick.mineralCode} returning *`,
-    tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`,
   ]);
+  const [head] = await tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`;
   const body = {
     seq: head!.seq as number,
     occurredAt: now.toISOString(),
@@ -134,15 +135,14 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     data: view,
   };
   const hash = chainHash(head!.hash, body);
-  // As in the service: the event and the new head hash in one round trip.
-  await Promise.all([
-    tx`
-    insert into audit_events (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id,
-                              prev_hash, hash)
-    values (${body.seq}, ${now}, ${tx.json(body.actor)}, ${body.action}, ${body.entityType}, ${body.entityId},
-            ${tx.json(view)}, ${body.requestId}, ${head!.hash}, ${hash})`,
-    tx`update audit_head set hash = ${hash} where id = 1`,
-  ]);
+  // As in the service: the event and the new head hash in one statement.
+  await tx`
+    with appended as (
+      insert into audit_events (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id,
+                                prev_hash, hash)
+      values (${body.seq}, ${now}, ${tx.json(body.actor)}, ${body.action}, ${body.entityType}, ${body.entityId},
+              ${tx.json(view)}, ${body.requestId}, ${head!.hash}, ${hash}))
+    update audit_head set hash = ${hash} where id = 1`;
 }
 
 /** Runs `concurrency` submit loops for `seconds` against `url` with a pool of `poolMax` connections. */
@@ -153,7 +153,7 @@ export async function runCeiling(options: {
   seconds: number;
   next: () => Pick;
 }): Promise<CeilingResult> {
-  // Prepared statements: postgres.js's default for tagged queries (and, via db/prepared.ts, the API's).
+  // Prepared statements: postgres.js's default for tagged queries (the API's hot statements: src/db/prepared.ts).
   const sql = postgres(options.url, { max: options.poolMax, onnotice: () => {} });
   const latencies: number[] = [];
   let accepted = 0;

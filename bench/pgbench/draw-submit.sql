@@ -8,9 +8,9 @@
 BEGIN;
 UPDATE minerals SET reserved = reserved + 1
   WHERE code = 'BM' || (:m)::text AND reserved + 1 <= on_hand - minimum_reserve;
-INSERT INTO draws (id, company_id, mineral_code, agreement_id, quantity, unit_price, currency, amount,
-                   replenishment_days, premium_percent, status, created_at, updated_at)
-  SELECT gen_random_uuid(), a.company_id, a.mineral_code, a.id, 1, a.unit_price, a.currency, a.unit_price,
+INSERT INTO draws (id, company_id, mineral_code, agreement_id, quantity, requested_quantity, unit_price,
+                   currency, amount, replenishment_days, premium_percent, status, created_at, updated_at)
+  SELECT gen_random_uuid(), a.company_id, a.mineral_code, a.id, 1, 1, a.unit_price, a.currency, a.unit_price,
          a.replenishment_days, a.premium_percent, 'pending', now(), now()
   FROM agreements a WHERE a.mineral_code = 'BM' || (:m)::text AND a.status = 'active'
   ORDER BY a.company_id OFFSET (:c)::int LIMIT 1;

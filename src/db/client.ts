@@ -7,7 +7,6 @@ import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.js';
 import { type Exporter, keysetExporter, postgresExporter } from './export.js';
 import { runMigrations } from './migrate.js';
-import { withPreparedStatements } from './prepared.js';
 import * as schema from './schema.js';
 import type { Db } from './types.js';
 
@@ -32,7 +31,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       connect_timeout: 5,
       // numeric and bigint stay strings (postgres.js default): exact, never Number.
     });
-    const db = drizzlePostgres(withPreparedStatements(client), { schema }) as unknown as Db;
+    const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return {
       db,
       kind: 'postgres',

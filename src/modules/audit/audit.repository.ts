@@ -1,6 +1,6 @@
 import { type AnyColumn, and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { RenderedLine, SeqQuery } from '../../db/export.js';
-import { columnPlaceholders, statement } from '../../db/statement.js';
+import { preparedStatement, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
 import {
@@ -42,10 +42,10 @@ export const toAuditEvent = (row: AuditEventRow): AuditEvent => ({
  */
 export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEntry[]): Promise<AuditEvent[]> {
   if (entries.length === 0) return [];
-  const [head] = await advanceHead(db, { count: entries.length });
+  const [head] = await runPrepared(db, advanceHead, { count: entries.length });
   if (!head) throw new Error('audit_head row is missing: migrations did not run');
-  let seq = head.seq - entries.length;
-  let prevHash = head.prevHash;
+  let seq = Number(head[0]) - entries.length;
+  let prevHash = head[1] as string;
   const occurredAt = at.toISOString();
   const actor = { sub: ctx.actor.sub, role: ctx.actor.role, companyId: ctx.actor.companyId };
   const events = entries.map((entry) => {
@@ -59,89 +59,50 @@ export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEnt
   });
   // The JCS text itself goes into `actor` and `data`, not a re-serialization: `openCanonicalBody`
   // relies on it.
-  const rows: EventValues[] = events.map(({ event: e, canonical }) => ({
+  const rows = events.map(({ event: e, canonical }) => ({
     seq: e.seq,
-    occurredAt,
+    occurred_at: occurredAt,
     actor: canonical.actor,
     action: e.action,
-    entityType: e.entityType,
-    entityId: e.entityId,
+    entity_type: e.entityType,
+    entity_id: e.entityId,
     data: canonical.data ?? 'null',
-    requestId: e.requestId,
-    prevHash: e.prevHash,
+    request_id: e.requestId,
+    prev_hash: e.prevHash,
     hash: e.hash,
   }));
   // Every appender in every process waits on the head's row lock until this transaction commits: the
-  // events and the new head hash go out in one pipelined round trip, not two.
-  await Promise.all([insertEvents(db, rows), setHeadHash(db, { hash: prevHash })]);
+  // events and the new head hash are one statement.
+  await runPrepared(db, writeEvents, { rows: JSON.stringify(rows), hash: prevHash });
   return events.map(({ event }) => event);
 }
 
-/** An event row as the driver receives it: `occurredAt` as ISO text, `actor`/`data` as JCS text. */
-type EventValues = { [K in keyof AuditEventRow]: K extends 'seq' ? number : string };
-
-// Built once (src/db/statement.ts): every write in the service runs these, under the head's lock.
-const advanceHead = statement('advance_audit_head', (db) =>
-  db
-    .update(auditHead)
-    .set({ seq: sql`${auditHead.seq} + ${sql.placeholder('count')}` })
-    .where(eq(auditHead.id, 1))
-    .returning({ seq: auditHead.seq, prevHash: auditHead.hash }),
-);
-const setHeadHash = statement('set_audit_head_hash', (db) =>
-  db
-    .update(auditHead)
-    .set({ hash: sql`${sql.placeholder('hash')}` })
-    .where(eq(auditHead.id, 1)),
+// Hot statements (src/db/prepared.ts): every write in the service runs these, under the head's lock.
+const advanceHead = preparedStatement<{ count: number }>(
+  'advance_audit_head',
+  sql`update ${auditHead} set seq = ${auditHead.seq} + ${sql.placeholder('count')}
+    where ${auditHead.id} = 1 returning ${auditHead.seq}, ${auditHead.hash}`,
 );
 
-/** Use cases append one to three events; a statement per count up to this, a fresh one beyond. */
-const BUILT_INSERT_ROWS = 4;
-
-const insertEventRows = Array.from({ length: BUILT_INSERT_ROWS }, (_, n) =>
-  statement(`insert_audit_events_${n + 1}`, (db) =>
-    db
-      .insert(auditEvents)
-      .values(Array.from({ length: n + 1 }, (_, i) => columnPlaceholders(auditEvents, `_${i}`))),
-  ),
-);
-
-async function insertEvents(db: Db, rows: EventValues[]): Promise<void> {
-  const built = insertEventRows[rows.length - 1];
-  if (!built) {
-    // Many events at once (an allocation round appends one per draw it decides): the rows travel as one
-    // JSON parameter, expanded by the database. Building a 10-column VALUES list per row in drizzle
-    // cost more than the insert itself, and 6,554 rows would reach the protocol's parameter limit.
-    // `actor` and `data` go as text and are cast to json, which keeps their JCS text byte for byte.
-    await db.execute(sql`
+/**
+ * The events and the head's new hash. The rows travel as one JSON parameter expanded by the database,
+ * whatever their count (an allocation round appends one per draw it decides: a VALUES list would reach
+ * the protocol's parameter limit at 6,554 rows). `actor` and `data` go as text and are cast to json,
+ * which keeps their JCS text byte for byte.
+ */
+const writeEvents = preparedStatement<{ rows: string; hash: string }>(
+  'append_audit_events',
+  sql`with appended as (
       insert into ${auditEvents}
         (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id, prev_hash, hash)
       select v.seq, v.occurred_at, v.actor::json, v.action, v.entity_type, v.entity_id, v.data::json,
              v.request_id, v.prev_hash, v.hash
-      from json_to_recordset(${JSON.stringify(
-        rows.map((r) => ({
-          seq: r.seq,
-          occurred_at: r.occurredAt,
-          actor: r.actor,
-          action: r.action,
-          entity_type: r.entityType,
-          entity_id: r.entityId,
-          data: r.data,
-          request_id: r.requestId,
-          prev_hash: r.prevHash,
-          hash: r.hash,
-        })),
-      )}::json) as v(seq bigint, occurred_at timestamptz, actor text, action text, entity_type text,
-        entity_id text, data text, request_id text, prev_hash text, hash text)
-      order by v.seq`);
-    return;
-  }
-  const values: Record<string, unknown> = {};
-  rows.forEach((row, i) => {
-    for (const [column, value] of Object.entries(row)) values[`${column}_${i}`] = value;
-  });
-  await built(db, values);
-}
+      from json_to_recordset(${sql.placeholder('rows')}::json) as v(seq bigint, occurred_at timestamptz,
+        actor text, action text, entity_type text, entity_id text, data text, request_id text,
+        prev_hash text, hash text)
+      order by v.seq)
+    update ${auditHead} set hash = ${sql.placeholder('hash')} where ${auditHead.id} = 1`,
+);
 
 export interface AuditFilter {
   afterSeq?: number;

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
-import { columnPlaceholders, statement } from '../../db/statement.js';
+import { insertEveryColumn, preparedStatement, rowOf, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import { type AgreementRow, agreements } from '../agreements/agreements.table.js';
 import { type CompanyRow, companies } from '../companies/companies.table.js';
@@ -22,18 +22,15 @@ export async function lockDraw(db: Db, id: string): Promise<DrawRow | undefined>
   return row;
 }
 
-const insertDrawRow = statement('insert_draw', (db) => db.insert(draws).values(columnPlaceholders(draws)));
+// Hot statements (src/db/prepared.ts): every submission runs `insertDraw` and `readSubmission`.
+const drawRow = rowOf(draws);
+const insertDrawStatement = preparedStatement<Record<string, unknown>>(
+  'insert_draw',
+  insertEveryColumn(draws),
+);
 
-/** Built once (src/db/statement.ts): it runs for every submission. */
 export async function insertDraw(db: Db, row: DrawRow): Promise<void> {
-  const iso = (at: Date | null) => at?.toISOString() ?? null;
-  await insertDrawRow(db, {
-    ...row,
-    createdAt: iso(row.createdAt),
-    updatedAt: iso(row.updatedAt),
-    decidedAt: iso(row.decidedAt),
-    fulfilledAt: iso(row.fulfilledAt),
-  });
+  await runPrepared(db, insertDrawStatement, drawRow.driverValues(row));
 }
 
 export async function updateDraw(
@@ -77,51 +74,45 @@ export interface Submission {
   marketPrice: string | null;
 }
 
-const submissionOf = (db: Db, withDepot: boolean) => {
+const agreementRow = rowOf(agreements);
+
+// At most one disruption row: the partial unique index on active disruption_minerals.
+const readSubmissionStatement = (() => {
   const companyId = sql.placeholder('companyId');
   const mineralCode = sql.placeholder('mineralCode');
-  return (
-    db
-      .select({
-        companyStatus: companies.status,
-        agreement: agreements,
-        depotId: withDepot ? existingDepotId(sql.placeholder('depotId')) : sql<null>`null`,
-        hasOverdueObligation: overdueExists(companyId, sql.placeholder('now')),
-        held: heldOf(companyId, mineralCode),
-        queued: queuedOf(companyId, mineralCode),
-        outstanding: outstandingOf(companyId, mineralCode),
-        disruptionId: disruptions.id,
-        disruptionLevel: disruptions.level,
-        marketPrice: marketPriceTextAt(mineralCode, sql`${sql.placeholder('now')}::timestamptz`),
-      })
-      .from(companies)
-      .leftJoin(
-        agreements,
-        and(
-          eq(agreements.companyId, companies.id),
-          eq(agreements.mineralCode, mineralCode),
-          eq(agreements.status, 'active'),
-        ),
-      )
-      // At most one row: the partial unique index on active disruption_minerals.
-      .leftJoin(
-        disruptionMinerals,
-        and(eq(disruptionMinerals.mineralCode, mineralCode), eq(disruptionMinerals.active, true)),
-      )
-      .leftJoin(disruptions, eq(disruptions.id, disruptionMinerals.disruptionId))
-      .where(eq(companies.id, companyId))
+  const now = sql.placeholder('now');
+  return preparedStatement<{ companyId: string; mineralCode: string; depotId: string | null; now: string }>(
+    'read_submission',
+    sql`select ${companies.status}, ${agreementRow.columns},
+        ${existingDepotId(sql.placeholder('depotId'))},
+        ${overdueExists(companyId, now)},
+        ${heldOf(companyId, mineralCode)},
+        ${queuedOf(companyId, mineralCode)},
+        ${outstandingOf(companyId, mineralCode)},
+        ${disruptions.id}, ${disruptions.level},
+        ${marketPriceTextAt(mineralCode, sql`${now}::timestamptz`)}
+      from ${companies}
+      left join ${agreements} on ${and(
+        eq(agreements.companyId, companies.id),
+        eq(agreements.mineralCode, mineralCode),
+        eq(agreements.status, 'active'),
+      )}
+      left join ${disruptionMinerals} on ${and(
+        eq(disruptionMinerals.mineralCode, mineralCode),
+        eq(disruptionMinerals.active, true),
+      )}
+      left join ${disruptions} on ${eq(disruptions.id, disruptionMinerals.disruptionId)}
+      where ${eq(companies.id, companyId)}`,
   );
-};
-const readSubmissionRow = statement('read_submission', (db) => submissionOf(db, false));
-const readSubmissionWithDepotRow = statement('read_submission_depot', (db) => submissionOf(db, true));
+})();
 
 /**
  * Everything `submit` checks besides the mineral row — the company, its active agreement for the
  * mineral, the requested depot, any overdue obligation, its holds, queued draws and outstanding
- * obligations for the mineral, and the mineral's active disruption — in one statement, built once (src/db/statement.ts): one result instead of six.
- * Undefined when the company does not exist. It reads other modules' tables through their own
- * expressions (`outstandingOf`, `overdueExists`, `existingDepotId`), so each rule's SQL still lives in
- * one place.
+ * obligations for the mineral, and the mineral's active disruption — in one hot statement
+ * (src/db/prepared.ts): one result instead of six. Undefined when the company does not exist. It reads
+ * other modules' tables through their own expressions (`outstandingOf`, `overdueExists`,
+ * `existingDepotId`), so each rule's SQL still lives in one place.
  */
 export async function readSubmission(
   db: Db,
@@ -130,11 +121,28 @@ export async function readSubmission(
   depotId: string | undefined,
   now: Date,
 ): Promise<Submission | undefined> {
-  const values = { companyId, mineralCode, now: now.toISOString() };
-  const [row] = depotId
-    ? await readSubmissionWithDepotRow(db, { ...values, depotId })
-    : await readSubmissionRow(db, values);
-  return row;
+  const [row] = await runPrepared(db, readSubmissionStatement, {
+    companyId,
+    mineralCode,
+    depotId: depotId ?? null,
+    now: now.toISOString(),
+  });
+  if (!row) return undefined;
+  // Left-joined: no active agreement gives a row of nulls.
+  const agreement = agreementRow.decode(row, 1) as AgreementRow | { id: null };
+  const at = 1 + agreementRow.width;
+  return {
+    companyStatus: row[0] as CompanyRow['status'],
+    agreement: agreement.id === null ? null : agreement,
+    depotId: row[at] as string | null,
+    hasOverdueObligation: row[at + 1] as boolean,
+    held: row[at + 2] as string,
+    queued: row[at + 3] as string,
+    outstanding: row[at + 4] as string,
+    disruptionId: row[at + 5] as string | null,
+    disruptionLevel: row[at + 6] as DisruptionLevel | null,
+    marketPrice: row[at + 7] as string | null,
+  };
 }
 
 export async function insertAllocations(db: Db, rows: DrawAllocationRow[]): Promise<void> {

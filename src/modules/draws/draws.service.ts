@@ -278,19 +278,20 @@ export function createDrawService({ db, clock }: Deps) {
           marketPrice: submission.marketPrice,
           hedgeValue: hedgeValue(submission.marketPrice, terms.unitPrice, input.quantity),
         };
-        // Every value is known before the insert (the depot id as stored, decimals normalised by the
-        // view), so the event can be built now, and the draw, the mineral's new reserved (or queued)
-        // figure and the audit head's advance go out in one round trip under the mineral lock. The
-        // head is still the last lock taken: the statements run in the order they are issued.
-        const view = drawView(draw, []);
+        // The draw and the mineral's new reserved (or queued) figure: one round trip, in either order
+        // (the mineral row is already locked, and the insert's foreign-key checks do not touch the
+        // audit head). Then the audit append, once both are done: the head is the last lock taken.
         await Promise.all([
           insertDraw(tx, draw),
           queue
             ? setQueued(tx, mineral.code, dec(mineral.queued).plus(input.quantity).toFixed())
             : setReserved(tx, mineral.code, dec(mineral.reserved).plus(input.quantity).toFixed()),
-          appendEvents(tx, ctx, now, [
-            { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
-          ]),
+        ]);
+        // Every value is known before the insert (the depot id as stored, decimals normalised by the
+        // view), so the event is built from the same values the response is.
+        const view = drawView(draw, []);
+        await appendEvents(tx, ctx, now, [
+          { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
         ]);
         return view;
       }),

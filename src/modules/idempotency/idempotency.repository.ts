@@ -1,4 +1,5 @@
-import { and, eq, lt, or, sql } from 'drizzle-orm';
+import { and, eq, lt, or, type Placeholder, sql } from 'drizzle-orm';
+import { preparedStatement, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import { type IdempotencyKeyRow, idempotencyKeys } from './idempotency.table.js';
 
@@ -20,7 +21,7 @@ export interface StoredResponse {
   headers: Record<string, string>;
 }
 
-const thisKey = (caller: string, key: string) =>
+const thisKey = (caller: string | Placeholder, key: string | Placeholder) =>
   and(eq(idempotencyKeys.caller, caller), eq(idempotencyKeys.key, key));
 
 /**
@@ -69,18 +70,37 @@ export async function claimKey(db: Db, claim: KeyClaim): Promise<true | Idempote
   return existing;
 }
 
+// Hot statements (src/db/prepared.ts): the first and the last statement of every keyed POST's
+// transaction (the last one while the use case still holds its locks).
+const ownedRunningKey = and(
+  thisKey(sql.placeholder('caller'), sql.placeholder('key')),
+  eq(idempotencyKeys.owner, sql.placeholder('owner')),
+  eq(idempotencyKeys.state, 'running'),
+);
+type OwnedKey = { caller: string; key: string; owner: string };
+
+const lockOwnedKeyStatement = preparedStatement<OwnedKey>(
+  'lock_owned_idempotency_key',
+  sql`select 1 from ${idempotencyKeys} where ${ownedRunningKey} for update`,
+);
+
 /**
  * First statement of the owner's transaction: locks the key and checks it is still this request's
  * (a takeover after a long stall hands it to the retry). False → someone else owns it now.
  */
 export async function lockOwnedKey(db: Db, caller: string, key: string, owner: string): Promise<boolean> {
-  const rows = await db
-    .select({ owner: idempotencyKeys.owner })
-    .from(idempotencyKeys)
-    .where(and(thisKey(caller, key), eq(idempotencyKeys.owner, owner), eq(idempotencyKeys.state, 'running')))
-    .for('update');
+  const rows = await runPrepared(db, lockOwnedKeyStatement, { caller, key, owner });
   return rows.length > 0;
 }
+
+const completeKeyStatement = preparedStatement<
+  OwnedKey & { statusCode: number; responseBody: string; responseHeaders: unknown }
+>(
+  'complete_idempotency_key',
+  sql`update ${idempotencyKeys} set state = 'completed', status_code = ${sql.placeholder('statusCode')},
+      response_body = ${sql.placeholder('responseBody')}, response_headers = ${sql.placeholder('responseHeaders')}
+    where ${ownedRunningKey} returning 1`,
+);
 
 /** Stores the response of a running key this request owns; false when it does not own it (any more). */
 export async function completeKey(
@@ -90,16 +110,14 @@ export async function completeKey(
   owner: string,
   response: StoredResponse,
 ): Promise<boolean> {
-  const rows = await db
-    .update(idempotencyKeys)
-    .set({
-      state: 'completed',
-      statusCode: response.statusCode,
-      responseBody: response.body,
-      responseHeaders: response.headers,
-    })
-    .where(and(thisKey(caller, key), eq(idempotencyKeys.owner, owner), eq(idempotencyKeys.state, 'running')))
-    .returning({ key: idempotencyKeys.key });
+  const rows = await runPrepared(db, completeKeyStatement, {
+    caller,
+    key,
+    owner,
+    statusCode: response.statusCode,
+    responseBody: response.body,
+    responseHeaders: idempotencyKeys.responseHeaders.mapToDriverValue(response.headers),
+  });
   return rows.length > 0;
 }
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
-import { statement } from '../../db/statement.js';
+import { preparedStatement, rowOf, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import { marketPriceAt } from '../prices/prices.repository.js';
 import { type MineralRow, minerals } from './minerals.table.js';
@@ -10,18 +10,18 @@ export async function findMineral(db: Db, code: string): Promise<MineralRow | un
   return row;
 }
 
-const lockMineralRow = statement('lock_mineral', (db) =>
-  db
-    .select()
-    .from(minerals)
-    .where(eq(minerals.code, sql.placeholder('code')))
-    .for('update'),
+// Hot statements (src/db/prepared.ts): every hold, release and stock change of a mineral runs them.
+const mineralRow = rowOf(minerals);
+
+const lockMineralStatement = preparedStatement<{ code: string }>(
+  'lock_mineral',
+  sql`select ${mineralRow.columns} from ${minerals} where ${minerals.code} = ${sql.placeholder('code')} for update`,
 );
 
 /** Locks the mineral row: the serialization point for its stock, holds and entitlements (lock order 2). */
 export async function lockMineral(db: Db, code: string): Promise<MineralRow | undefined> {
-  const [row] = await lockMineralRow(db, { code });
-  return row;
+  const [row] = await runPrepared(db, lockMineralStatement, { code });
+  return row && mineralRow.decode(row);
 }
 
 export async function insertMineral(
@@ -55,34 +55,30 @@ export async function updateMineral(
   return row;
 }
 
-const setReservedRow = statement('set_mineral_reserved', (db) =>
-  db
-    .update(minerals)
-    .set({ reserved: sql`${sql.placeholder('reserved')}` })
-    .where(eq(minerals.code, sql.placeholder('code')))
-    .returning(),
+const setReservedStatement = preparedStatement<{ code: string; reserved: string }>(
+  'set_mineral_reserved',
+  sql`update ${minerals} set reserved = ${sql.placeholder('reserved')}
+    where ${minerals.code} = ${sql.placeholder('code')} returning ${mineralRow.columns}`,
 );
 
-/** `updateMineral` for the one column every hold and release changes, built once (src/db/statement.ts). */
+/** `updateMineral` for the one column every hold and release changes (a hot statement). */
 export async function setReserved(db: Db, code: string, reserved: string): Promise<MineralRow> {
-  const [row] = await setReservedRow(db, { code, reserved });
+  const [row] = await runPrepared(db, setReservedStatement, { code, reserved });
   if (!row) throw new Error(`mineral ${code} vanished while locked`);
-  return row;
+  return mineralRow.decode(row);
 }
 
-const setQueuedRow = statement('set_mineral_queued', (db) =>
-  db
-    .update(minerals)
-    .set({ queued: sql`${sql.placeholder('queued')}` })
-    .where(eq(minerals.code, sql.placeholder('code')))
-    .returning(),
+const setQueuedStatement = preparedStatement<{ code: string; queued: string }>(
+  'set_mineral_queued',
+  sql`update ${minerals} set queued = ${sql.placeholder('queued')}
+    where ${minerals.code} = ${sql.placeholder('code')} returning ${mineralRow.columns}`,
 );
 
 /** The running total of the mineral's queued draws, changed by every queued submission and cancellation. */
 export async function setQueued(db: Db, code: string, queued: string): Promise<MineralRow> {
-  const [row] = await setQueuedRow(db, { code, queued });
+  const [row] = await runPrepared(db, setQueuedStatement, { code, queued });
   if (!row) throw new Error(`mineral ${code} vanished while locked`);
-  return row;
+  return mineralRow.decode(row);
 }
 
 /** Locks several mineral rows in code order (lock order 2: sorted, so two such transactions never deadlock). */
