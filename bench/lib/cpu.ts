@@ -24,7 +24,7 @@ export interface CpuUse {
   idle: number;
 }
 
-function processTicks(pid: string | number): { comm: string; ticks: number } | null {
+export function processTicks(pid: string | number): { comm: string; ticks: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');

@@ -12,6 +12,7 @@ import { canonicalEvent, GENESIS_HASH, hashCanonical } from '../../src/modules/a
 import { repriceAllocated } from '../../src/modules/draws/draws.rules.js';
 import { createServices } from '../../src/services.js';
 import { BENCH_SECRET, DATA_SEED, type Plan, POOL_MAX } from '../lib/config.js';
+import { processTicks } from '../lib/cpu.js';
 import { type BenchDatabase, withBenchDatabase } from '../lib/pg.js';
 import { ms, type Section, section } from '../lib/report.js';
 import { fmt, median, ratio } from '../lib/stats.js';
@@ -112,6 +113,16 @@ function roundInMemory(queue: QueuedDraw[], supply: bigint): number {
   return entries.length;
 }
 
+/**
+ * CPU time (ms) spent so far by each backend of the bench database: the round's share of PostgreSQL,
+ * which, unlike its wall time, other work on the machine hardly changes.
+ */
+async function backendCpu(db: BenchDatabase): Promise<Map<number, number>> {
+  const rows = await db.sql`select pid from pg_stat_activity
+    where datname = ${db.name} and backend_type = 'client backend' and pid <> pg_backend_pid()`;
+  return new Map(rows.map((r) => [Number(r.pid), (processTicks(Number(r.pid))?.ticks ?? 0) * 10]));
+}
+
 export async function roundsScenario(_plan: Plan): Promise<Section> {
   const s = section(`Allocation round over ${QUEUED.toLocaleString('en-US')} queued draws (PostgreSQL)`);
   await withBenchDatabase('rounds', async (db) => {
@@ -137,6 +148,8 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
       const previews: number[] = [];
       const memory: number[] = [];
       const fullMemory: number[] = [];
+      const nodeCpu: number[] = [];
+      const pgCpu: number[] = [];
       let last: { allocatedTotal: string; requestedTotal: string; allocations: unknown[] } | null = null;
       for (let i = 0; i < REPEATS; i++) {
         const code = `ROUND_${i}`;
@@ -162,9 +175,17 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
         let t0 = performance.now();
         await services.allocationRounds.run(ctx, { mineralCode: code, dryRun: true });
         previews.push(performance.now() - t0);
+        const pgBefore = await backendCpu(db);
+        const nodeBefore = process.cpuUsage();
         t0 = performance.now();
         last = await services.allocationRounds.run(ctx, { mineralCode: code });
         rounds.push(performance.now() - t0);
+        const node = process.cpuUsage(nodeBefore);
+        nodeCpu.push((node.user + node.system) / 1000);
+        let pg = 0;
+        // A connection the pool opened for the round counts from its start (its set-up included).
+        for (const [pid, ms] of await backendCpu(db)) pg += ms - (pgBefore.get(pid) ?? 0);
+        pgCpu.push(pg);
       }
       const round = median(rounds);
       const preview = median(previews);
@@ -182,6 +203,13 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
         baseline: `ration + re-pricing + ${QUEUED + 1} events canonicalised and hashed, in memory ${ms(inMemoryFull)}`,
         ratio: ratio(round, inMemoryFull),
       });
+      const cpu = median(nodeCpu) + median(pgCpu);
+      s.rows.push({
+        name: 'round, CPU time (this process + its PostgreSQL backends)',
+        value: `${ms(cpu)} (node ${ms(median(nodeCpu))}, PostgreSQL ${ms(median(pgCpu))})`,
+        baseline: `the allocation in memory (ration) ${ms(inMemory)}`,
+        ratio: ratio(cpu, inMemory),
+      });
       s.rows.push({
         name: 'dry run (lock, read the queue, ration; nothing written)',
         value: ms(preview),
@@ -194,15 +222,18 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
           `allocated ${last?.allocatedTotal} t), ${QUEUED + 1} audit events appended in batches; ${chain!.n} events in the chain`,
       );
       s.notes.push(
-        'the round: lock the mineral, read the queue with weights and eligibility (one query), ration, insert the round, ' +
-          'all allocations in one INSERT … SELECT FROM json_to_recordset, all draws in one UPDATE … FROM json_to_recordset, ' +
-          'the mineral row, events in batches of 2,000 (hashing included)',
+        'the round: lock the mineral, read the queue with weights and eligibility, ration, insert the round, ' +
+          'all allocations in one INSERT … SELECT FROM unnest(…), all draws in one UPDATE … FROM unnest(…) (a text ' +
+          'parameter per column), the mineral row, the round event alone, then the draw events in batches of 2,000 ' +
+          '(canonicalisation and hashing included)',
       );
       s.data = {
         rounds,
         previews,
         memory,
         fullMemory,
+        nodeCpu,
+        pgCpu,
         round,
         preview,
         inMemory,

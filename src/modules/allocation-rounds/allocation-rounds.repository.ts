@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import type { Db } from '../../db/types.js';
+import { textColumn } from '../../db/unnest.js';
 import {
   type AllocationRoundAllocationRow,
   type AllocationRoundRow,
@@ -13,9 +14,8 @@ export async function insertRound(db: Db, row: AllocationRoundRow): Promise<void
 }
 
 /**
- * All of a round's allocations in ONE statement: the rows travel as one JSON array (a single parameter,
- * whatever the count: a multi-row VALUES list would hit the protocol's 65,535-parameter limit near
- * 9,000 rows) and are expanded by the database.
+ * All of a round's allocations in ONE statement, whatever their count: a parameter per column
+ * (`textColumn`), expanded into rows by the database.
  */
 export async function insertRoundAllocations(
   db: Db,
@@ -23,20 +23,15 @@ export async function insertRoundAllocations(
   rows: Omit<AllocationRoundAllocationRow, 'roundId'>[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  const column = (value: (row: (typeof rows)[number]) => string | number) => textColumn(rows.map(value));
   await db.execute(sql`
     insert into ${allocationRoundAllocations}
       (round_id, position, draw_id, company_id, priority_class, requested, allocated)
     select ${roundId}::uuid, v.position, v.draw_id, v.company_id, v.priority_class, v.requested, v.allocated
-    from json_to_recordset(${JSON.stringify(
-      rows.map((r) => ({
-        position: r.position,
-        draw_id: r.drawId,
-        company_id: r.companyId,
-        priority_class: r.priorityClass,
-        requested: r.requested,
-        allocated: r.allocated,
-      })),
-    )}::json) as v(position int, draw_id uuid, company_id uuid, priority_class text, requested numeric, allocated numeric)`);
+    from unnest(${column((r) => r.position)}::int[], ${column((r) => r.drawId)}::uuid[],
+      ${column((r) => r.companyId)}::uuid[], ${column((r) => r.priorityClass)},
+      ${column((r) => r.requested)}::numeric[], ${column((r) => r.allocated)}::numeric[])
+      as v(position, draw_id, company_id, priority_class, requested, allocated)`);
 }
 
 export async function findRound(db: Db, id: string): Promise<AllocationRoundRow | undefined> {

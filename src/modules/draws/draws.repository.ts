@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import { insertEveryColumn, preparedStatement, rowOf, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
+import { textColumn } from '../../db/unnest.js';
 import { type AgreementRow, agreements } from '../agreements/agreements.table.js';
 import { type CompanyRow, companies } from '../companies/companies.table.js';
 import { existingDepotId } from '../depots/depots.repository.js';
@@ -257,9 +258,8 @@ export interface DrawDecisionValues {
 }
 
 /**
- * Decides every draw of a round in ONE statement: the decisions travel as one JSON array (a single
- * parameter, whatever the count) and are joined to the draws. Only queued draws are touched; the
- * caller compares the count with the number of decisions.
+ * Decides every draw of a round in ONE statement: a parameter per column (`textColumn`), joined to the
+ * draws. Only queued draws are touched; the caller compares the count with the number of decisions.
  */
 export async function decideQueuedDraws(
   db: Db,
@@ -268,15 +268,18 @@ export async function decideQueuedDraws(
   decisions: DrawDecisionValues[],
 ): Promise<number> {
   if (decisions.length === 0) return 0;
+  const column = (value: (d: DrawDecisionValues) => string | null) => textColumn(decisions.map(value));
   const result = await db.execute(sql`
     with decided as (update ${draws} as d set
       status = v.status, quantity = coalesce(v.quantity, d.quantity), amount = coalesce(v.amount, d.amount),
-      hedge_value = coalesce(v."hedgeValue", d.hedge_value),
+      hedge_value = coalesce(v.hedge_value, d.hedge_value),
       reason = v.reason,
       decided_at = ${at.toISOString()}::timestamptz, updated_at = ${at.toISOString()}::timestamptz,
       allocation_round_id = ${roundId}::uuid
-    from json_to_recordset(${JSON.stringify(decisions)}::json)
-      as v(id uuid, status text, quantity numeric, amount numeric, "hedgeValue" numeric, reason text)
+    from unnest(${column((d) => d.id)}::uuid[], ${column((d) => d.status)},
+      ${column((d) => d.quantity)}::numeric[], ${column((d) => d.amount)}::numeric[],
+      ${column((d) => d.hedgeValue)}::numeric[], ${column((d) => d.reason)})
+      as v(id, status, quantity, amount, hedge_value, reason)
     where d.id = v.id and d.status = 'queued'
     returning 1)
     select count(*)::int as n from decided`);
