@@ -5,8 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dec } from '../../src/domain/decimal.js';
 import { signToken } from '../../src/http/auth.js';
 import { TEST_SECRET } from '../helpers/app.js';
+import { type Cluster, clusterAvailable, createCluster } from '../helpers/cluster.js';
 import { type ApiProcess, startApiProcess } from '../helpers/processes.js';
-import { type Cluster, clusterAvailable, createCluster } from './cluster.js';
 
 /**
  * Fault injection: two API processes on a PostgreSQL cluster of our own, concurrent clients drawing,
