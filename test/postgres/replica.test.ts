@@ -1,8 +1,12 @@
+import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openReadReplica, READ_REPLICA_APPLICATION_NAME } from '../../src/db/replica.js';
+import { appendEvents } from '../../src/modules/audit/audit.repository.js';
 import { bearer, createTestApp, TEST_SECRET, type TestApp } from '../helpers/app.js';
 import { expectIntactChain } from '../helpers/chain.js';
 import {
@@ -227,6 +231,73 @@ describe.skipIf(!available)('auditors on a read replica (PostgreSQL streaming re
     } finally {
       await reads.close();
     }
+  });
+
+  it('a download cut by a conflict with replay (a hot standby cancels it) leaves the read pool serving', async () => {
+    // Enough events that a download cannot fit in the socket buffers: a client that stops reading keeps
+    // the replica's statement open mid-export.
+    const ctx = { actor: { sub: 'bulk-loader', role: 'admin' as const, companyId: null }, requestId: 'bulk' };
+    // About 25 MB: more than the socket buffers on both sides hold.
+    for (let done = 0; done < 6000; done += 2000) {
+      await t.database.db.transaction(async (tx) => {
+        const entries = Array.from({ length: 2000 }, (_, i) => ({
+          action: 'depot.created',
+          entityType: 'depot',
+          entityId: `bulk-${done + i}`,
+          data: { n: done + i, padding: 'x'.repeat(4000) },
+        }));
+        await appendEvents(tx as never, ctx, t.clock.now(), entries);
+      });
+    }
+    await caughtUp();
+    // Cancel conflicting reads at once instead of after 30 s (the default).
+    await onReplica`alter system set max_standby_streaming_delay = 0`;
+    await onReplica`select pg_reload_conf()`;
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as AddressInfo;
+    try {
+      for (const format of ['csv', 'ndjson']) {
+        const req = httpRequest({
+          port,
+          host: '127.0.0.1',
+          path: `/v1/audit-events/export?format=${format}`,
+          headers: bearer(t.auditor),
+        });
+        req.on('error', () => {});
+        req.end();
+        const [res] = (await once(req, 'response')) as [IncomingMessage];
+        expect(res.statusCode).toBe(200);
+        res.on('error', () => {}); // "aborted": what the cut is expected to look like
+        res.pause();
+        const [reading] = await onReplica<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where application_name = ${READ_REPLICA_APPLICATION_NAME} and state <> 'idle'`;
+        expect(reading!.n, 'the stalled export holds a statement on the replica').toBeGreaterThan(0);
+        // An ACCESS EXCLUSIVE lock on the primary is replayed on the standby, which must first cancel
+        // every statement reading the table: the stalled export's.
+        await onPrimary.begin((tx) => tx`lock table audit_events in access exclusive mode`);
+        await caughtUp(); // replay went past the lock: the export's statement was cancelled
+        // Not `once(res, 'close')`: it rejects on the 'error' ("aborted") that comes first.
+        const ended = new Promise((resolve) => res.once('close', resolve));
+        res.resume();
+        await ended;
+        expect(res.complete, `${format}: a cut download must not look complete`).toBe(false);
+      }
+    } finally {
+      await onReplica`alter system reset max_standby_streaming_delay`;
+      await onReplica`select pg_reload_conf()`;
+    }
+    await caughtUp();
+    // The read pool serves again. postgres.js 3.4.9 may hand a killed backend's last message to the next
+    // query on its reconnected connection: a 503 problem, which a client retries.
+    let served: { status: number; body: Record<string, unknown> } | undefined;
+    for (let attempt = 0; attempt < 3 && served?.status !== 200; attempt++) {
+      served = await t.api.get('/v1/audit-events/verify').set(bearer(t.auditor));
+      if (served.status !== 200) expectProblem(served as never, 503, 'service-unavailable');
+    }
+    const head = await headOnPrimary();
+    expect(served!.body).toMatchObject({ valid: true, headSeq: head.seq, headHash: head.hash });
+    expect(await exportedEvents()).toHaveLength(head.seq);
   });
 
   it("a replica that is down fails the auditors' reads with 503 and nothing else", async () => {
