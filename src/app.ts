@@ -9,6 +9,7 @@ import Fastify, {
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { ReadSide } from './db/replica.js';
 import type { Clock } from './domain/clock.js';
 import { bearerToken, checkRole, createTokenVerifier, requestContext } from './http/auth.js';
 import {
@@ -42,6 +43,11 @@ import { createServices, type Services } from './services.js';
 export interface AppOptions {
   config: Config;
   database: Database;
+  /**
+   * The read replica opened for `config.readReplica` (`openReadReplica`), owned and closed by the
+   * caller like `database`; required when the configuration names one.
+   */
+  readReplica?: ReadSide;
   clock: Clock;
   /** The resolved HS256 secret, or null when tokens are verified against AUTH_JWKS_URL. */
   jwtSecret: string | null;
@@ -91,9 +97,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // First, so every plugin context (swagger-ui included) answers with problems too.
   registerErrorHandling(app);
 
+  // A configured replica that was not opened would silently put the auditors' reads back on the primary.
+  if (config.readReplica && !options.readReplica)
+    throw new Error('DATABASE_READ_URL is set: open the replica');
   const services = createServices({
     db: database.db,
-    exporter: database.exporter,
+    reads: options.readReplica ?? database,
     clock,
     config,
   });

@@ -10,6 +10,13 @@ const EnvSchema = z.object({
     .string()
     .refine((v) => v === 'memory:' || /^postgres(ql)?:\/\//.test(v), 'must be postgres://… or memory:')
     .optional(),
+  DATABASE_READ_URL: z
+    .string()
+    .refine(
+      (v) => /^postgres(ql)?:\/\//.test(v),
+      'must be postgres://… (a streaming replica of DATABASE_URL)',
+    )
+    .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -57,6 +64,12 @@ export type DatabaseConfig =
   | { kind: 'postgres'; url: string; poolMax: number }
   | { kind: 'pglite'; dataDir: string | null };
 
+/** A PostgreSQL streaming replica of the primary, for the auditors' reads (`db/replica.ts`). */
+export interface ReadReplicaConfig {
+  url: string;
+  poolMax: number;
+}
+
 export interface AuthConfig {
   /** HS256 secret; in embedded mode it may be generated at start (see `secrets.ts`). */
   jwtSecret: string | null;
@@ -67,6 +80,11 @@ export interface AuthConfig {
 
 export interface Config {
   database: DatabaseConfig;
+  /**
+   * Where the audit log and ledger reads run (list, exports, verify) when not on the primary: null
+   * means on the primary, as every other read and every write.
+   */
+  readReplica: ReadReplicaConfig | null;
   dataDir: string;
   host: string;
   port: number;
@@ -103,6 +121,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : e.DATABASE_URL === 'memory:'
         ? { kind: 'pglite', dataDir: null }
         : { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX };
+  if (e.DATABASE_READ_URL && database.kind === 'pglite') {
+    throw new ConfigError(
+      'invalid configuration: DATABASE_READ_URL needs a PostgreSQL DATABASE_URL (the embedded database has no replicas)',
+    );
+  }
   if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) {
     throw new ConfigError('invalid configuration: AUTH_JWT_SECRET and AUTH_JWKS_URL are exclusive; set one');
   }
@@ -113,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     database,
+    readReplica: e.DATABASE_READ_URL ? { url: e.DATABASE_READ_URL, poolMax: e.DB_POOL_MAX } : null,
     dataDir: e.DATA_DIR,
     host: e.HOST,
     port: e.PORT,

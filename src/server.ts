@@ -3,6 +3,7 @@ import { seedDemo } from './cli/seed-demo.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/client.js';
 import { lockDataDirOrExit } from './db/data-dir-lock.js';
+import { openReadReplica } from './db/replica.js';
 import { systemClock } from './domain/clock.js';
 import { signToken } from './http/auth.js';
 import { resolveJwtSecret } from './secrets.js';
@@ -26,7 +27,9 @@ async function main(): Promise<void> {
   const dataDirLock = lockDataDirOrExit(config.database);
   const { secret, generated } = resolveJwtSecret(config);
   const database = await createDatabase(config.database);
-  const app = await buildApp({ config, database, clock: systemClock, jwtSecret: secret });
+  // Connects lazily: a replica that is down only fails the reads placed on it (503).
+  const readReplica = config.readReplica ? openReadReplica(config.readReplica) : undefined;
+  const app = await buildApp({ config, database, readReplica, clock: systemClock, jwtSecret: secret });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
     cut.unref();
     try {
       await app.close();
-      await database.close();
+      await Promise.all([database.close(), readReplica?.close()]);
       process.exit(0);
     } catch (err) {
       app.log.error({ err }, 'shutdown failed');

@@ -135,7 +135,7 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
     const database = await createDatabase(config.database);
     const services = createServices({
       db: database.db,
-      exporter: database.exporter,
+      reads: database, // no replica: the primary is its own read side
       clock: systemClock,
       config,
     });

@@ -170,11 +170,73 @@ export function postgresExporter(client: Sql, connections: number): Exporter {
     connections,
     async function* <T extends { seq: number }>(query: SeqQuery<T>) {
       const { sql: text, params } = dialect.sqlToQuery(query.sql(0, null));
-      const cursor = client.unsafe(text, params as never[]).cursor(ROW_BATCH);
-      for await (const rows of cursor) yield (rows as unknown as DriverRow[]).map((row) => query.map(row));
+      for await (const rows of cursorBatches(client, text, params)) yield rows.map((row) => query.map(row));
     },
     (query) => copyOut(client, query),
   );
+}
+
+type CursorStep =
+  | { kind: 'rows'; rows: DriverRow[]; resume: (close?: unknown) => void }
+  | { kind: 'done' }
+  | { kind: 'failed'; error: unknown };
+
+/**
+ * A postgres.js cursor's rows, `ROW_BATCH` at a time, each batch fetched only when the reader asks.
+ * Not the driver's own async iterator: when the connection dies while the reader holds a batch (a
+ * database restart, a terminated backend, a hot standby cancelling the statement to replay the
+ * primary), that iterator simply ends, and a cut download would look complete. The callback form
+ * rejects instead; each callback here waits until the reader wants the next batch. A reader that
+ * leaves early closes the portal and waits for it, so the connection goes back to the pool idle.
+ */
+export async function* cursorBatches(
+  client: Sql,
+  text: string,
+  params: unknown[],
+): AsyncGenerator<DriverRow[]> {
+  const steps: CursorStep[] = [];
+  let wake: (() => void) | null = null;
+  const push = (step: CursorStep) => {
+    steps.push(step);
+    wake?.();
+    wake = null;
+  };
+  const running = client
+    .unsafe(text, params as never[])
+    .cursor(ROW_BATCH, (rows) => {
+      return new Promise<unknown>((resume) =>
+        push({ kind: 'rows', rows: rows as unknown as DriverRow[], resume }),
+      );
+    })
+    .then(
+      () => push({ kind: 'done' }),
+      (error: unknown) => push({ kind: 'failed', error }),
+    );
+  let held: CursorStep | undefined;
+  try {
+    for (;;) {
+      if (steps.length === 0)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      const step = steps.shift()!;
+      if (step.kind === 'failed') throw step.error;
+      if (step.kind === 'done') return;
+      held = step;
+      yield step.rows;
+      held = undefined;
+      // A cursor whose connection died must not be resumed: its next Execute would be written to the
+      // connection's reconnected socket, failing whatever query runs there next.
+      const failed = steps.find((next) => next.kind === 'failed');
+      if (failed) throw failed.error;
+      step.resume();
+    }
+  } finally {
+    if (held?.kind === 'rows' && !steps.some((next) => next.kind === 'failed')) {
+      held.resume(client.CLOSE);
+      await running;
+    }
+  }
 }
 
 /** One CopyData message is one row: forwarded one by one, the HTTP stream's per-chunk work would cost

@@ -16,6 +16,16 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * True for a serialization failure or deadlock that reached the caller: a transaction whose retries ran
+ * out, or a read on a hot standby cancelled by a conflict with replication (PostgreSQL reports both
+ * with these SQLSTATEs). Nothing was changed, and the same request may well succeed a moment later.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && RETRYABLE.has(state);
+}
+
 /** Driver error codes (postgres.js, Node sockets) that mean the database cannot be reached right now. */
 const UNREACHABLE = new Set([
   'CONNECTION_CLOSED',

@@ -7,7 +7,7 @@ import type {
   preHandlerHookHandler,
 } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isDatabaseUnavailable, sqlState } from '../db/transaction.js';
+import { isDatabaseUnavailable, isTransientConflict, sqlState } from '../db/transaction.js';
 import { DomainError, type FieldError } from '../domain/errors.js';
 import { RETRY_AFTER_SECONDS, rawProblem, sendProblem } from './problem.js';
 
@@ -35,6 +35,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
         reply,
         'service-unavailable',
         'The database is unavailable; retry shortly.',
+      );
+    }
+    if (isTransientConflict(error)) {
+      // Retries ran out under contention, or a read replica cancelled a statement that conflicted
+      // with replaying the primary's changes (README, "Read replica"): nothing changed; retry.
+      request.log.warn({ err: error }, 'statement cancelled by a conflict');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return sendProblem(
+        request,
+        reply,
+        'service-unavailable',
+        'The database cancelled the request because of a conflict; nothing was changed. Retry shortly.',
       );
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

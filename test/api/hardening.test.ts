@@ -116,4 +116,22 @@ describeDb('degraded modes and client errors answer problems', () => {
       minerals.list = list;
     }
   });
+
+  it('turns a statement cancelled by a conflict (a read replica replaying the primary) into a 503 problem', async () => {
+    const audit = t.app.services.audit;
+    const { verify } = audit;
+    // What a hot standby reports when replaying the primary's changes needs a row this read still sees.
+    audit.verify = async () => {
+      throw Object.assign(new Error('canceling statement due to conflict with recovery'), { code: '40001' });
+    };
+    try {
+      const token = await t.token('auditor', undefined, `conflict-${Date.now()}`);
+      const res = await t.api.get('/v1/audit-events/verify').set(bearer(token));
+      expectProblem(res, 503, 'service-unavailable');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(res.text).not.toContain('recovery');
+    } finally {
+      audit.verify = verify;
+    }
+  });
 });

@@ -8,8 +8,8 @@ import { ROOT } from '../../bench/lib/config.js';
 import { dec } from '../../src/domain/decimal.js';
 import { signToken } from '../../src/http/auth.js';
 import { TEST_SECRET } from '../helpers/app.js';
+import { type Cluster, childrenOf, clusterAvailable, createCluster } from '../helpers/cluster.js';
 import { type ApiProcess, call, startApiProcess } from '../helpers/processes.js';
-import { type Cluster, childrenOf, clusterAvailable, createCluster } from './cluster.js';
 
 /**
  * Fault injection: two API processes on a PostgreSQL cluster of our own, concurrent clients drawing,

@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/client.js';
+import { openReadReplica } from '../../src/db/replica.js';
 import type { Role } from '../../src/domain/actor.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { signToken } from '../../src/http/auth.js';
@@ -26,14 +27,17 @@ export interface TestApp {
  * The real app on a fresh database (PGlite or PostgreSQL, per TEST_DB), with real migrations.
  * `env` overrides the configuration; `{ AUTH_JWKS_URL: url, AUTH_JWT_SECRET: '' }` verifies tokens
  * against that JWKS instead of the shared secret (then `token()` still signs HS256 with TEST_SECRET,
- * which such an app must reject).
+ * which such an app must reject). A `DATABASE_URL` in `env` names a database the caller owns (no
+ * fresh one is made, none is dropped); a `DATABASE_READ_URL` opens that replica for the auditors' reads.
+ * `extend` adds hooks to the app before it is ready (e.g. an injected failure).
  */
-/** `extend` adds hooks to the app before it is ready (e.g. an injected failure). */
 export async function createTestApp(
   env: Record<string, string> = {},
   extend?: (app: FastifyInstance) => void,
 ): Promise<TestApp> {
-  const testDb: TestDatabase = await createTestDatabase();
+  const testDb: TestDatabase = env.DATABASE_URL
+    ? { url: env.DATABASE_URL, drop: async () => {} }
+    : await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: testDb.url,
     AUTH_JWT_SECRET: TEST_SECRET,
@@ -51,11 +55,13 @@ export async function createTestApp(
       return closing;
     },
   };
+  const readReplica = config.readReplica ? openReadReplica(config.readReplica) : undefined;
   const clock = new ManualClock(new Date());
   const jwtSecret = config.auth.jwksUrl ? null : (config.auth.jwtSecret ?? TEST_SECRET);
   const app = await buildApp({
     config,
     database,
+    readReplica,
     clock,
     jwtSecret,
     logger: process.env.TEST_LOG_LEVEL ? { level: process.env.TEST_LOG_LEVEL } : false,
@@ -76,7 +82,7 @@ export async function createTestApp(
     auditor: await token('auditor', undefined, 'auditor-1'),
     close: async () => {
       await app.close();
-      await database.close();
+      await Promise.all([database.close(), readReplica?.close()]);
       await testDb.drop();
       const violations = drainViolations();
       if (violations.length > 0)

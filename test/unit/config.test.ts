@@ -87,7 +87,31 @@ describe('loadConfig', () => {
     ).toMatchObject({ jwtSecret: null, jwksUrl: 'https://idp.example/jwks.json' });
   });
 
+  it('puts the audit and ledger reads on the primary unless DATABASE_READ_URL names a replica', () => {
+    const url = 'postgres://reserve@db.internal:5432/reserve';
+    const replica = 'postgres://reserve@replica.internal:5432/reserve';
+    expect(loadConfig({ DATABASE_URL: url, AUTH_JWT_SECRET: SECRET }).readReplica).toBeNull();
+    expect(
+      loadConfig({ DATABASE_URL: url, AUTH_JWT_SECRET: SECRET, DATABASE_READ_URL: '' }).readReplica,
+    ).toBeNull();
+    expect(
+      loadConfig({ DATABASE_URL: url, AUTH_JWT_SECRET: SECRET, DATABASE_READ_URL: replica, DB_POOL_MAX: '6' })
+        .readReplica,
+    ).toEqual({ url: replica, poolMax: 6 });
+  });
+
+  it('refuses DATABASE_READ_URL with the embedded database, which has no replicas', () => {
+    const replica = 'postgres://reserve@replica.internal:5432/reserve';
+    for (const env of [{}, { DATABASE_URL: 'memory:' }]) {
+      const message = configError({ ...env, DATABASE_READ_URL: replica }).message;
+      expect(message).toContain('DATABASE_READ_URL');
+      expect(message).toContain('embedded database has no replicas');
+    }
+  });
+
   it.each([
+    ['DATABASE_READ_URL', { DATABASE_READ_URL: 'memory:' }],
+    ['DATABASE_READ_URL', { DATABASE_READ_URL: 'replica.internal:5432' }],
     ['PORT', { PORT: 'abc' }],
     ['PORT', { PORT: '65536' }],
     ['PORT', { PORT: '-1' }],

@@ -19,7 +19,13 @@ const VERIFY_STRETCH = 10_000;
 /** Verification statements in flight at once: the database's hashing spreads over this many cores. */
 const VERIFY_PARALLEL = 2;
 
-export function createAuditService({ db, exporter }: Deps) {
+/**
+ * The auditors' reads of the log. They run on the read side (a streaming replica when configured): every
+ * query reads committed, append-only history, and a lagging replica only shows an earlier head, whose
+ * slice of the chain is complete and verifiable on its own. Appending is not here (`appendEvents` runs
+ * inside each use case's transaction on the primary).
+ */
+export function createAuditService({ reads: { db, exporter } }: Deps) {
   /**
    * Events `fromSeq..toSeq` for download, capped at the chain head as it stands now: appenders hold the
    * head's row lock until they commit, so every event up to the head is committed, the file is a

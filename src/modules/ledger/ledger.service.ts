@@ -10,7 +10,8 @@ const fileStamp = (iso: string) =>
     .replace(/[-:]/g, '')
     .replace(/\.000Z$/, 'Z');
 
-export function createLedgerService({ db, exporter }: Deps) {
+/** The ledger's reads, on the read side (a streaming replica when configured): see `db/replica.ts`. */
+export function createLedgerService({ reads: { db, exporter } }: Deps) {
   return {
     /**
      * Every stock movement matching the filter, streamed in seq order, capped at the ledger as it stands
