@@ -10,8 +10,9 @@ const run = promisify(execFile);
  * the query, not throw an uncaught TypeError from `nextWrite` (porsager/postgres#1154, #1208), and the
  * pool must serve again afterwards (guarding the write alone left a stale flush timer behind, and the
  * connection never sent anything again), and a connection closed while it fetches array types must
- * neither leave an unhandled rejection nor lose the reservation waiting for it (#1192, #1205). Runs in
- * child processes, since these bugs kill their process.
+ * neither leave an unhandled rejection nor lose the reservation waiting for it (#1192, #1205), and a
+ * connection whose cursor died mid-batch must start its next session clean (#1223). Runs in child
+ * processes, since these bugs kill their process.
  */
 describeDb('postgres.js after a backend dies', () => {
   let database: TestDatabase;
@@ -33,6 +34,24 @@ describeDb('postgres.js after a backend dies', () => {
     expect(outcome.rejected).toHaveLength(4);
     for (const code of outcome.rejected) expect(code).not.toBeNull();
     expect(outcome.served).toBe(36);
+  }, 40_000);
+
+  it('starts a clean session after a cursor dies mid-batch: no old error, no stale rows, no crash', async () => {
+    // Before the patch: the first query after the reconnect failed with the dead backend's 57P01, the
+    // next returned 1,001 rows (1,000 holes left by the cursor's batch, then its own), and the
+    // cursor's late continuation threw `Cannot read properties of null (reading 'reject')`, killing
+    // the process — what a database restart during an export download did to the API.
+    const { stdout } = await run(
+      process.execPath,
+      ['test/postgres/fixtures/cursor-killed.mjs', database.url],
+      { timeout: 20_000 },
+    );
+    const outcome = JSON.parse(stdout.trim()) as {
+      cursor: string | null;
+      after: { length?: number; i?: number; error?: string }[];
+    };
+    expect(outcome.cursor).not.toBe('completed'); // the backend did die under the cursor
+    expect(outcome.after).toEqual([0, 1, 2, 3].map((i) => ({ length: 1, i })));
   }, 40_000);
 
   it('survives a new connection closing while it fetches array types, and still reserves one', async () => {
