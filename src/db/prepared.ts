@@ -67,6 +67,19 @@ export function runPrepared<V extends Record<string, unknown>>(
     .execute();
 }
 
+/**
+ * Runs a drizzle query as a named prepared statement, through drizzle's documented `.prepare(name)`:
+ * postgres.js then sends it prepared (described once per connection, afterwards one round trip)
+ * instead of describing it first on every call. drizzle still renders the SQL per call; for the few
+ * statements where that cost matters, use `preparedStatement` above. Reads every request makes use it.
+ */
+export function runAsPrepared<T>(
+  query: { prepare(name: string): { execute(): Promise<T> } },
+  name: string,
+): Promise<T> {
+  return query.prepare(name).execute();
+}
+
 /** A table's columns for a hand-written statement: the select list, and a decoder for those values. */
 export interface RowShape<T extends Table> {
   /** `"table"."column", …` for every column, in the order `decode` reads them. */

@@ -1,5 +1,6 @@
 import { and, asc, eq, exists, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import { runAsPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import {
   type DisruptionLevel,
@@ -85,20 +86,23 @@ export async function activeDisruptions(
   db: Db,
   codes?: readonly string[],
 ): Promise<Map<string, { disruptionId: string; level: DisruptionLevel }>> {
-  const rows = await db
-    .select({
-      code: disruptionMinerals.mineralCode,
-      disruptionId: disruptions.id,
-      level: disruptions.level,
-    })
-    .from(disruptionMinerals)
-    .innerJoin(disruptions, eq(disruptions.id, disruptionMinerals.disruptionId))
-    .where(
-      and(
-        eq(disruptionMinerals.active, true),
-        codes ? inArray(disruptionMinerals.mineralCode, [...codes]) : undefined,
+  const rows = await runAsPrepared(
+    db
+      .select({
+        code: disruptionMinerals.mineralCode,
+        disruptionId: disruptions.id,
+        level: disruptions.level,
+      })
+      .from(disruptionMinerals)
+      .innerJoin(disruptions, eq(disruptions.id, disruptionMinerals.disruptionId))
+      .where(
+        and(
+          eq(disruptionMinerals.active, true),
+          codes ? inArray(disruptionMinerals.mineralCode, [...codes]) : undefined,
+        ),
       ),
-    );
+    'active_disruptions',
+  );
   return new Map(rows.map((r) => [r.code, { disruptionId: r.disruptionId, level: r.level }]));
 }
 

@@ -1,6 +1,12 @@
 import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
-import { insertEveryColumn, preparedStatement, rowOf, runPrepared } from '../../db/prepared.js';
+import {
+  insertEveryColumn,
+  preparedStatement,
+  rowOf,
+  runAsPrepared,
+  runPrepared,
+} from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import { textColumn } from '../../db/unnest.js';
 import { type AgreementRow, agreements } from '../agreements/agreements.table.js';
@@ -13,7 +19,7 @@ import { HOLDING } from './draws.rules.js';
 import { type DrawAllocationRow, type DrawRow, drawAllocations, draws } from './draws.table.js';
 
 export async function findDraw(db: Db, id: string): Promise<DrawRow | undefined> {
-  const [row] = await db.select().from(draws).where(eq(draws.id, id));
+  const [row] = await runAsPrepared(db.select().from(draws).where(eq(draws.id, id)), 'find_draw');
   return row;
 }
 
@@ -153,11 +159,14 @@ export async function insertAllocations(db: Db, rows: DrawAllocationRow[]): Prom
 export async function allocationsOf(db: Db, drawIds: string[]): Promise<Map<string, DrawAllocationRow[]>> {
   const byDraw = new Map<string, DrawAllocationRow[]>();
   if (drawIds.length === 0) return byDraw;
-  const rows = await db
-    .select()
-    .from(drawAllocations)
-    .where(inArray(drawAllocations.drawId, drawIds))
-    .orderBy(asc(drawAllocations.drawId), asc(drawAllocations.lotId));
+  const rows = await runAsPrepared(
+    db
+      .select()
+      .from(drawAllocations)
+      .where(inArray(drawAllocations.drawId, drawIds))
+      .orderBy(asc(drawAllocations.drawId), asc(drawAllocations.lotId)),
+    'allocations_of',
+  );
   for (const row of rows) byDraw.set(row.drawId, [...(byDraw.get(row.drawId) ?? []), row]);
   return byDraw;
 }
@@ -169,21 +178,29 @@ export interface DrawFilter {
   allocationRoundId?: string;
 }
 
-export function listDraws(db: Db, filter: DrawFilter, cursor: CreationCursor | undefined, limit: number) {
-  return db
-    .select()
-    .from(draws)
-    .where(
-      and(
-        filter.companyId ? eq(draws.companyId, filter.companyId) : undefined,
-        filter.mineralCode ? eq(draws.mineralCode, filter.mineralCode) : undefined,
-        filter.status ? eq(draws.status, filter.status) : undefined,
-        filter.allocationRoundId ? eq(draws.allocationRoundId, filter.allocationRoundId) : undefined,
-        afterCursor(draws.createdAt, draws.id, cursor),
-      ),
-    )
-    .orderBy(asc(draws.createdAt), asc(draws.id))
-    .limit(limit + 1);
+export function listDraws(
+  db: Db,
+  filter: DrawFilter,
+  cursor: CreationCursor | undefined,
+  limit: number,
+): Promise<DrawRow[]> {
+  return runAsPrepared(
+    db
+      .select()
+      .from(draws)
+      .where(
+        and(
+          filter.companyId ? eq(draws.companyId, filter.companyId) : undefined,
+          filter.mineralCode ? eq(draws.mineralCode, filter.mineralCode) : undefined,
+          filter.status ? eq(draws.status, filter.status) : undefined,
+          filter.allocationRoundId ? eq(draws.allocationRoundId, filter.allocationRoundId) : undefined,
+          afterCursor(draws.createdAt, draws.id, cursor),
+        ),
+      )
+      .orderBy(asc(draws.createdAt), asc(draws.id))
+      .limit(limit + 1),
+    'list_draws',
+  );
 }
 
 /** A queued draw as an allocation round reads it: the draw and the weight its agreement gives it. */

@@ -1,12 +1,15 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
-import { preparedStatement, rowOf, runPrepared } from '../../db/prepared.js';
+import { preparedStatement, rowOf, runAsPrepared, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import { marketPriceAt } from '../prices/prices.repository.js';
 import { type MineralRow, minerals } from './minerals.table.js';
 
 export async function findMineral(db: Db, code: string): Promise<MineralRow | undefined> {
-  const [row] = await db.select().from(minerals).where(eq(minerals.code, code));
+  const [row] = await runAsPrepared(
+    db.select().from(minerals).where(eq(minerals.code, code)),
+    'find_mineral',
+  );
   return row;
 }
 
@@ -98,12 +101,15 @@ export function listMinerals(
   cursor: CreationCursor | undefined,
   limit: number,
 ): Promise<MineralRow[]> {
-  return db
-    .select()
-    .from(minerals)
-    .where(and(afterCursor(minerals.createdAt, minerals.code, cursor)))
-    .orderBy(asc(minerals.createdAt), asc(minerals.code))
-    .limit(limit + 1);
+  return runAsPrepared(
+    db
+      .select()
+      .from(minerals)
+      .where(and(afterCursor(minerals.createdAt, minerals.code, cursor)))
+      .orderBy(asc(minerals.createdAt), asc(minerals.code))
+      .limit(limit + 1),
+    'list_minerals',
+  );
 }
 
 /** A mineral with its market price at a time (see `marketPriceAt`). */
