@@ -72,7 +72,13 @@ export interface HttpDrawRun {
 export async function httpDraws(
   plan: Plan,
   placement: Placement,
-  options: { processes?: number; nodeArgs?: string[]; label?: string } = {},
+  options: {
+    processes?: number;
+    nodeArgs?: string[];
+    label?: string;
+    /** Runs after seeding, before the measurement (e.g. declares a disruption). */
+    prepare?: (url: string, data: Dataset) => Promise<void>;
+  } = {},
 ): Promise<HttpDrawRun> {
   const processes = options.processes ?? 1;
   return withBenchDatabase(options.label ?? `draws_${placement}`, async (db) => {
@@ -83,6 +89,7 @@ export async function httpDraws(
     );
     try {
       const data = await seedDataset(servers[0]!.url, DRAW_SET);
+      await options.prepare?.(servers[0]!.url, data);
       const meter = cpuMeter(servers.map((s) => s.pid));
       const measurement = await measure(
         servers.map((s, i) => ({
@@ -100,6 +107,19 @@ export async function httpDraws(
       await Promise.all(servers.map((s) => s.stop()));
     }
   });
+}
+
+/**
+ * Declares an emergency on the hot mineral: every submission is then queued (no stock check, no
+ * hold; the cap is the whole entitlement), as in a crisis before a round.
+ */
+async function declareEmergency(url: string, data: Dataset): Promise<void> {
+  const res = await fetch(`${url}/v1/disruptions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${data.admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Bench emergency', mineralCodes: [data.minerals[0]], level: 'emergency' }),
+  });
+  if (res.status !== 201) throw new Error(`declaring the emergency: ${res.status} ${await res.text()}`);
 }
 
 /** Scenario 2: contended draw submission, HTTP vs the postgres.js ceiling vs pgbench. */
@@ -162,6 +182,25 @@ export async function drawScenario(plan: Plan, placement: Placement): Promise<Se
     });
   } else {
     s.notes.push('pgbench not found (set PGBENCH=/path/to/pgbench): physical-limit comparison skipped');
+  }
+  // Issue: submissions at `emergency` (queued) must keep the routine draw's ratio to the ceiling.
+  const emergency =
+    placement === 'hot'
+      ? await httpDraws(plan, 'hot', { label: 'draws_emergency', prepare: declareEmergency })
+      : null;
+  if (emergency) {
+    const e = emergency.measurement;
+    const queuedRate = e.statusRate['201'] ?? 0;
+    s.rows.push({
+      name: 'HTTP queued draws/s at emergency',
+      value: describe(e, queuedRate, 'draws/s'),
+      baseline: `postgres.js ceiling (routine) ${rps(c.acceptedPerSecond, 'draws/s')}`,
+      ratio: ratio(queuedRate, c.acceptedPerSecond),
+    });
+    s.notes.push(
+      `emergency (queued) ÷ routine, each against the ceiling: ${fmt(ratio(queuedRate, httpRate), 2)}; ` +
+        `drift ${drift(e, accepted, 'draws/s')}; ${invariantNote('emergency run', emergency.invariants)}`,
+    );
   }
   const share = ratio(httpRate, c.acceptedPerSecond);
   s.notes.push(
