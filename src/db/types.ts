@@ -7,7 +7,8 @@ import type * as schema from './schema.js';
  *
  * LOCK ORDER — every transaction that locks more than one row takes them in this order, which is what
  * keeps the service deadlock-free:
- *   1. agreements (FOR UPDATE when terminating)
+ *   1. the agreement or the company being changed (FOR NO KEY UPDATE: draw inserts' foreign-key checks
+ *      take KEY SHARE on them and are not blocked)
  *   2. the mineral row (`minerals` FOR UPDATE) — the serialization point of a mineral's stock, holds,
  *      queue, level and of every company's entitlement for that mineral; several minerals (a
  *      disruption's) in code order; then the disruption row

@@ -8,8 +8,13 @@ export async function findAgreement(db: Db, id: string): Promise<AgreementRow | 
   return row;
 }
 
+/**
+ * Locks the agreement against concurrent changes. `NO KEY UPDATE` (what an UPDATE of its non-key
+ * columns takes anyway), not `UPDATE`: a draw insert's foreign-key check takes `KEY SHARE` on the
+ * agreement, and `FOR UPDATE` made every submission under it wait for a termination to commit.
+ */
 export async function lockAgreement(db: Db, id: string): Promise<AgreementRow | undefined> {
-  const [row] = await db.select().from(agreements).where(eq(agreements.id, id)).for('update');
+  const [row] = await db.select().from(agreements).where(eq(agreements.id, id)).for('no key update');
   return row;
 }
 

@@ -8,8 +8,9 @@ export async function findCompany(db: Db, id: string): Promise<CompanyRow | unde
   return row;
 }
 
+/** Locks the company against concurrent changes; `NO KEY UPDATE` for the reason `lockAgreement` gives. */
 export async function lockCompany(db: Db, id: string): Promise<CompanyRow | undefined> {
-  const [row] = await db.select().from(companies).where(eq(companies.id, id)).for('update');
+  const [row] = await db.select().from(companies).where(eq(companies.id, id)).for('no key update');
   return row;
 }
 
