@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { appendEvents } from '../../src/modules/audit/audit.repository.js';
 import { bearer, type TestApp } from './app.js';
 
 /** A download read as text, whatever its content type (supertest only buffers types it knows). */
@@ -64,4 +65,23 @@ export function scratchDir() {
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Appends 6,000 audit events of about 4 kB each (about 25 MB as a download): more than the socket
+ * buffers on both sides hold, so a client that stops reading leaves the export stalled mid-way.
+ */
+export async function appendBulkEvents(t: TestApp): Promise<void> {
+  const ctx = { actor: { sub: 'bulk-loader', role: 'admin' as const, companyId: null }, requestId: 'bulk' };
+  for (let done = 0; done < 6000; done += 2000) {
+    await t.database.db.transaction(async (tx) => {
+      const entries = Array.from({ length: 2000 }, (_, i) => ({
+        action: 'depot.created',
+        entityType: 'depot',
+        entityId: `bulk-${done + i}`,
+        data: { n: done + i, padding: 'x'.repeat(4000) },
+      }));
+      await appendEvents(tx as never, ctx, t.clock.now(), entries);
+    });
+  }
 }

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { appendEvents } from '../../src/modules/audit/audit.repository.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
 import { describeDb } from '../helpers/database.js';
+import { appendBulkEvents } from '../helpers/exports.js';
 
 /**
  * Issue 14, item 4: ten stalled CSV downloads held every pooled connection (a postgres.js cursor holds
@@ -20,20 +20,7 @@ describeDb('stalled downloads', () => {
     // Three connections: one export slot, so any second stalled download would already take a
     // connection the API needs if it were not waiting for a slot.
     t = await createTestApp({ DB_POOL_MAX: '3' });
-    const ctx = { actor: { sub: 'bulk-loader', role: 'admin' as const, companyId: null }, requestId: 'bulk' };
-    // About 25 MB of CSV: far more than the socket buffers hold, so a client that stops reading stalls
-    // the cursor mid-download.
-    for (let done = 0; done < 6000; done += 2000) {
-      await t.database.db.transaction(async (tx) => {
-        const entries = Array.from({ length: 2000 }, (_, i) => ({
-          action: 'depot.created',
-          entityType: 'depot',
-          entityId: `bulk-${done + i}`,
-          data: { n: done + i, padding: 'x'.repeat(4000) },
-        }));
-        await appendEvents(tx as never, ctx, t.clock.now(), entries);
-      });
-    }
+    await appendBulkEvents(t);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
   }, 120_000);
   afterAll(async () => {

@@ -6,7 +6,6 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openReadReplica, READ_REPLICA_APPLICATION_NAME } from '../../src/db/replica.js';
-import { appendEvents } from '../../src/modules/audit/audit.repository.js';
 import { bearer, createTestApp, TEST_SECRET, type TestApp } from '../helpers/app.js';
 import { expectIntactChain } from '../helpers/chain.js';
 import {
@@ -16,7 +15,7 @@ import {
   createStandby,
   type Standby,
 } from '../helpers/cluster.js';
-import { download, ndjsonLines } from '../helpers/exports.js';
+import { appendBulkEvents, download, ndjsonLines } from '../helpers/exports.js';
 import {
   type AuditEventOut,
   createDepot,
@@ -236,19 +235,7 @@ describe.skipIf(!available)('auditors on a read replica (PostgreSQL streaming re
   it('a download cut by a conflict with replay (a hot standby cancels it) leaves the read pool serving', async () => {
     // Enough events that a download cannot fit in the socket buffers: a client that stops reading keeps
     // the replica's statement open mid-export.
-    const ctx = { actor: { sub: 'bulk-loader', role: 'admin' as const, companyId: null }, requestId: 'bulk' };
-    // About 25 MB: more than the socket buffers on both sides hold.
-    for (let done = 0; done < 6000; done += 2000) {
-      await t.database.db.transaction(async (tx) => {
-        const entries = Array.from({ length: 2000 }, (_, i) => ({
-          action: 'depot.created',
-          entityType: 'depot',
-          entityId: `bulk-${done + i}`,
-          data: { n: done + i, padding: 'x'.repeat(4000) },
-        }));
-        await appendEvents(tx as never, ctx, t.clock.now(), entries);
-      });
-    }
+    await appendBulkEvents(t);
     await caughtUp();
     // Cancel conflicting reads at once instead of after 30 s (the default).
     await onReplica`alter system set max_standby_streaming_delay = 0`;
