@@ -43,12 +43,10 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
          exists (select 1 from obligations
                  where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
                    and due_at < ${new Date()} and quantity_due > quantity_delivered) as overdue,
-         (select coalesce(sum(quantity), 0)::text from draws
-          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
-            and status in ('pending', 'approved')) as held,
-         (select coalesce(sum(quantity), 0)::text from draws
-          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}
-            and status = 'queued') as queued,
+         coalesce((select held from entitlement_use
+          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}), 0)::text as held,
+         coalesce((select queued from entitlement_use
+          where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}), 0)::text as queued,
          d.id as disruption_id, d.level as disruption_level,
          (select coalesce(sum(quantity_due - quantity_delivered), 0)::text from obligations
           where company_id = ${pick.companyId} and mineral_code = ${pick.mineralCode}

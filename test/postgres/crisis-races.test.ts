@@ -222,6 +222,15 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
     expect(dec(m!.queued).isZero()).toBe(true);
     expect(dec(m!.reserved).lte(dec(m!.on_hand).minus(m!.minimum_reserve).plus(floorUsed!.total))).toBe(true);
     expect(dec(m!.reserved).lte(m!.on_hand)).toBe(true);
+    // Each company's kept totals equal its draws' sums after every round and cancellation.
+    const drifted = await sql`
+      select d.company_id from draws d
+      left join entitlement_use u on u.company_id = d.company_id and u.mineral_code = d.mineral_code
+      where d.mineral_code = ${code}
+      group by d.company_id, u.held, u.queued
+      having coalesce(sum(d.quantity) filter (where d.status in ('pending', 'approved')), 0) <> coalesce(u.held, 0)
+          or coalesce(sum(d.quantity) filter (where d.status = 'queued'), 0) <> coalesce(u.queued, 0)`;
+    expect(drifted).toHaveLength(0);
 
     // The chain is gapless and valid.
     const verify = await call(api(2), 'GET', '/v1/audit-events/verify', auditor);

@@ -94,8 +94,17 @@ describeDb('races across API processes (PostgreSQL)', () => {
     expect(dec(lots!.total).eq(m!.on_hand)).toBe(true);
     expect(dec(ledger!.total).eq(m!.on_hand)).toBe(true);
     expect(dec(holds!.total).eq(m!.reserved)).toBe(true);
+    // The per-company totals the triggers keep equal the sums they replace, whatever the interleaving.
+    const drifted = await sql`
+      select d.company_id from draws d
+      left join entitlement_use u on u.company_id = d.company_id and u.mineral_code = d.mineral_code
+      where d.mineral_code = ${mineralCode}
+      group by d.company_id, u.held, u.queued
+      having coalesce(sum(d.quantity) filter (where d.status in ('pending', 'approved')), 0) <> coalesce(u.held, 0)
+          or coalesce(sum(d.quantity) filter (where d.status = 'queued'), 0) <> coalesce(u.queued, 0)`;
     expect(doubles).toHaveLength(0);
     expect(orphans).toHaveLength(0);
+    expect(drifted).toHaveLength(0);
     return m!;
   }
 

@@ -15,8 +15,13 @@ import { existingDepotId } from '../depots/depots.repository.js';
 import { type DisruptionLevel, disruptionMinerals, disruptions } from '../disruptions/disruptions.table.js';
 import { outstandingOf, overdueExists } from '../obligations/obligations.repository.js';
 import { marketPriceTextAt } from '../prices/prices.repository.js';
-import { HOLDING } from './draws.rules.js';
-import { type DrawAllocationRow, type DrawRow, drawAllocations, draws } from './draws.table.js';
+import {
+  type DrawAllocationRow,
+  type DrawRow,
+  drawAllocations,
+  draws,
+  entitlementUse,
+} from './draws.table.js';
 
 export async function findDraw(db: Db, id: string): Promise<DrawRow | undefined> {
   const [row] = await runAsPrepared(db.select().from(draws).where(eq(draws.id, id)), 'find_draw');
@@ -51,17 +56,25 @@ export async function updateDraw(
   return row!;
 }
 
-/** SQL: Σ quantity of the company's pending and approved draws of a mineral (its holds), as text. */
-export const heldOf = (companyId: string | Placeholder, mineralCode: string | Placeholder) =>
-  sql<string>`(select coalesce(sum(${draws.quantity}), 0)::text
-    from ${draws}
-    where ${and(eq(draws.companyId, companyId), eq(draws.mineralCode, mineralCode), inArray(draws.status, [...HOLDING]))})`;
+/** SQL: one of the company's entitlement-use figures for a mineral (0 without a row), as text. */
+const useOf = (
+  column: typeof entitlementUse.held,
+  companyId: string | Placeholder,
+  mineralCode: string | Placeholder,
+) =>
+  sql<string>`coalesce((select ${column} from ${entitlementUse}
+    where ${and(eq(entitlementUse.companyId, companyId), eq(entitlementUse.mineralCode, mineralCode))}), 0)::text`;
 
-/** SQL: Σ quantity of the company's queued draws of a mineral (counted in its cap), as text. */
+/**
+ * SQL: Σ quantity of the company's pending and approved draws of a mineral (its holds, `HOLDING`), as
+ * text; kept in `entitlement_use` by the draws' triggers.
+ */
+export const heldOf = (companyId: string | Placeholder, mineralCode: string | Placeholder) =>
+  useOf(entitlementUse.held, companyId, mineralCode);
+
+/** SQL: Σ quantity of the company's queued draws of a mineral (counted in its cap), as text; likewise. */
 export const queuedOf = (companyId: string | Placeholder, mineralCode: string | Placeholder) =>
-  sql<string>`(select coalesce(sum(${draws.quantity}), 0)::text
-    from ${draws}
-    where ${and(eq(draws.companyId, companyId), eq(draws.mineralCode, mineralCode), eq(draws.status, 'queued'))})`;
+  useOf(entitlementUse.queued, companyId, mineralCode);
 
 /** What a draw submission checks besides the mineral row; see `readSubmission`. */
 export interface Submission {

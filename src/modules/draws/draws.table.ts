@@ -85,3 +85,28 @@ export const drawAllocations = pgTable(
   ],
 );
 export type DrawAllocationRow = typeof drawAllocations.$inferSelect;
+
+/**
+ * What each company's open draws of a mineral take of its entitlement: `held`, the quantity of its
+ * pending and approved draws (their holds), and `queued`, that of its queued draws. Kept by statement
+ * triggers on `draws` (migration 0008), in the transaction that changes the draws, so a submission
+ * reads one row instead of summing every open draw (a sum that grew with the open holds and slowed a
+ * long run). Every draw change that moves these happens under the mineral's lock.
+ */
+export const entitlementUse = pgTable(
+  'entitlement_use',
+  {
+    companyId: uuid('company_id')
+      .notNull()
+      .references(() => companies.id),
+    mineralCode: text('mineral_code')
+      .notNull()
+      .references(() => minerals.code),
+    held: quantity('held').notNull().default('0'),
+    queued: quantity('queued').notNull().default('0'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.companyId, t.mineralCode] }),
+    check('entitlement_use_check', sql`${t.held} >= 0 and ${t.queued} >= 0`),
+  ],
+);
