@@ -1,17 +1,17 @@
-import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inTransaction } from '../../src/db/transaction.js';
 import { agreements } from '../../src/modules/agreements/agreements.table.js';
 import { readSubmission } from '../../src/modules/draws/draws.repository.js';
 import { findMineral, lockMineral, setReserved } from '../../src/modules/minerals/minerals.repository.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { describeDb, onPostgres } from '../helpers/database.js';
+import { describeDb } from '../helpers/database.js';
 import { newCompany, type Reserve, setupReserve } from '../helpers/factories.js';
 
 /**
  * The hot statements (src/db/prepared.ts) are hand-rendered SQL decoded by the repositories: they
- * must give exactly what drizzle's own queries give, on both drivers, and on PostgreSQL they must run
- * as server-side prepared statements (one round trip each, pipelinable), which is their reason to be.
+ * must give exactly what drizzle's own queries give, on both drivers. That PostgreSQL runs them as
+ * server-side prepared statements is checked in test/postgres/prepared-statements.test.ts.
  */
 /** Thrown to roll a transaction back. */
 class Undo extends Error {}
@@ -67,19 +67,5 @@ describeDb('hot statements', () => {
       depotId: null,
     });
     expect(await readSubmission(t.database.db, unknownDepot, r.mineralCode, undefined, now)).toBeUndefined();
-  });
-
-  describe.runIf(onPostgres)('on PostgreSQL', () => {
-    it('run as prepared statements on the connection of the transaction', async () => {
-      const prepared = await inTransaction(t.database.db, async (tx) => {
-        await lockMineral(tx, r.mineralCode);
-        await readSubmission(tx, r.companyId, r.mineralCode, undefined, t.clock.now());
-        // postgres.js answers with the rows themselves.
-        const rows = (await tx.execute(sql`select statement from pg_prepared_statements`)) as unknown;
-        return (rows as { statement: string }[]).map((row) => row.statement);
-      });
-      expect(prepared.some((s) => /from "minerals" where .* for update$/.test(s))).toBe(true);
-      expect(prepared.some((s) => s.includes('left join "disruption_minerals"'))).toBe(true);
-    });
   });
 });
