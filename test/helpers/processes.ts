@@ -117,3 +117,18 @@ export function run(command: string, args: string[], env: Record<string, string>
     }),
   );
 }
+
+/**
+ * The companies of a mineral whose `entitlement_use` row (kept by triggers on draws) differs from the
+ * sums it stands for: Σ quantity of their pending and approved draws, and of their queued ones. Empty
+ * when the triggers kept up.
+ */
+export function entitlementUseDrift(sql: postgres.Sql, mineralCode: string) {
+  return sql`
+    select d.company_id from draws d
+    left join entitlement_use u on u.company_id = d.company_id and u.mineral_code = d.mineral_code
+    where d.mineral_code = ${mineralCode}
+    group by d.company_id, u.held, u.queued
+    having coalesce(sum(d.quantity) filter (where d.status in ('pending', 'approved')), 0) <> coalesce(u.held, 0)
+        or coalesce(sum(d.quantity) filter (where d.status = 'queued'), 0) <> coalesce(u.queued, 0)`;
+}

@@ -3,7 +3,13 @@ import type postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dec } from '../../src/domain/decimal.js';
 import { describeDb } from '../helpers/database.js';
-import { call, type HttpResult, type ProcessCluster, startProcessCluster } from '../helpers/processes.js';
+import {
+  call,
+  entitlementUseDrift,
+  type HttpResult,
+  type ProcessCluster,
+  startProcessCluster,
+} from '../helpers/processes.js';
 
 /**
  * Crisis operations across several API processes sharing one PostgreSQL database: queued
@@ -223,13 +229,7 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
     expect(dec(m!.reserved).lte(dec(m!.on_hand).minus(m!.minimum_reserve).plus(floorUsed!.total))).toBe(true);
     expect(dec(m!.reserved).lte(m!.on_hand)).toBe(true);
     // Each company's kept totals equal its draws' sums after every round and cancellation.
-    const drifted = await sql`
-      select d.company_id from draws d
-      left join entitlement_use u on u.company_id = d.company_id and u.mineral_code = d.mineral_code
-      where d.mineral_code = ${code}
-      group by d.company_id, u.held, u.queued
-      having coalesce(sum(d.quantity) filter (where d.status in ('pending', 'approved')), 0) <> coalesce(u.held, 0)
-          or coalesce(sum(d.quantity) filter (where d.status = 'queued'), 0) <> coalesce(u.queued, 0)`;
+    const drifted = await entitlementUseDrift(sql, code);
     expect(drifted).toHaveLength(0);
 
     // The chain is gapless and valid.

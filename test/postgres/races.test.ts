@@ -5,7 +5,13 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { dec, sum } from '../../src/domain/decimal.js';
 import { describeDb } from '../helpers/database.js';
 import { slug as problemSlug } from '../helpers/factories.js';
-import { call, type HttpResult, type ProcessCluster, startProcessCluster } from '../helpers/processes.js';
+import {
+  call,
+  entitlementUseDrift,
+  type HttpResult,
+  type ProcessCluster,
+  startProcessCluster,
+} from '../helpers/processes.js';
 
 /**
  * Races across several real API processes sharing one PostgreSQL database. Every interleaving must
@@ -95,13 +101,7 @@ describeDb('races across API processes (PostgreSQL)', () => {
     expect(dec(ledger!.total).eq(m!.on_hand)).toBe(true);
     expect(dec(holds!.total).eq(m!.reserved)).toBe(true);
     // The per-company totals the triggers keep equal the sums they replace, whatever the interleaving.
-    const drifted = await sql`
-      select d.company_id from draws d
-      left join entitlement_use u on u.company_id = d.company_id and u.mineral_code = d.mineral_code
-      where d.mineral_code = ${mineralCode}
-      group by d.company_id, u.held, u.queued
-      having coalesce(sum(d.quantity) filter (where d.status in ('pending', 'approved')), 0) <> coalesce(u.held, 0)
-          or coalesce(sum(d.quantity) filter (where d.status = 'queued'), 0) <> coalesce(u.queued, 0)`;
+    const drifted = await entitlementUseDrift(sql, mineralCode);
     expect(doubles).toHaveLength(0);
     expect(orphans).toHaveLength(0);
     expect(drifted).toHaveLength(0);
