@@ -11,8 +11,9 @@ const run = promisify(execFile);
  * pool must serve again afterwards (guarding the write alone left a stale flush timer behind, and the
  * connection never sent anything again), and a connection closed while it fetches array types must
  * neither leave an unhandled rejection nor lose the reservation waiting for it (#1192, #1205), and a
- * connection whose cursor died mid-batch must start its next session clean (#1223). Runs in child
- * processes, since these bugs kill their process.
+ * connection whose cursor died mid-batch must start its next session clean (#1223), and a COPY that
+ * fails at once must reach its reader as an error. Runs in child processes, since these bugs kill their
+ * process.
  */
 describeDb('postgres.js after a backend dies', () => {
   let database: TestDatabase;
@@ -52,6 +53,15 @@ describeDb('postgres.js after a backend dies', () => {
     };
     expect(outcome.cursor).not.toBe('completed'); // the backend did die under the cursor
     expect(outcome.after).toEqual([0, 1, 2, 3].map((i) => ({ length: 1, i })));
+  }, 40_000);
+
+  it('hands a COPY that fails on its first row to its reader as an error, not to the process', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['test/postgres/fixtures/copy-fails-at-once.mjs', database.url],
+      { timeout: 20_000 },
+    );
+    expect(JSON.parse(stdout.trim())).toEqual({ error: '22012', after: 1 });
   }, 40_000);
 
   it('survives a new connection closing while it fetches array types, and still reserves one', async () => {
