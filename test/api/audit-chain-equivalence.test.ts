@@ -131,7 +131,12 @@ describeDb('live and offline verification agree', () => {
   it('on random chains with random tampering (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { minLength: 1, maxLength: 7 }),
+        // Any text the API would store: PostgreSQL cannot hold U+0000 in json(b) or text (and the API
+        // refuses control characters), so a name holding it is not a chain that can exist.
+        fc.array(
+          fc.string({ unit: 'binary', maxLength: 8 }).filter((name) => !name.includes('\u0000')),
+          { minLength: 1, maxLength: 7 },
+        ),
         fc.array(tamper, { minLength: 1, maxLength: 2 }),
         async (names, tampers) => {
           const original = validChain(names);
