@@ -251,10 +251,8 @@ const COPY_CHUNK_BYTES = 64 * 1024;
  * out). COPY takes no bind parameters, so the query's parameters are inlined (callers pass integers
  * only). The connection is reserved because postgres.js would otherwise pipeline other requests'
  * queries onto it, behind a download that the client's pace can hold for minutes. Leaving early (the
- * client went away) cancels the COPY with `pg_cancel_backend` and drains what is already in flight.
- * The connection goes back to the pool only after a query on it has completed once the COPY ended: that
- * round trip absorbs a cancel that arrives after the COPY finished by itself. (Should one still reach
- * the next download's COPY at its start, that download fails as an error: see the postgres.js patch.)
+ * client went away) reads the rest of the COPY and drops it; the connection goes back to the pool once
+ * a query on it has completed after the COPY ended.
  */
 export async function* copyOut(client: Sql, query: SeqQuery<RenderedLine>): AsyncGenerator<Uint8Array> {
   const select = query.sql(0, null).inlineParams();
@@ -263,10 +261,7 @@ export async function* copyOut(client: Sql, query: SeqQuery<RenderedLine>): Asyn
     to stdout with (format csv, delimiter E'\\x01', quote E'\\x02')`);
   const reserved = await client.reserve();
   let stream: Readable;
-  let pid: number;
   try {
-    const [backend] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
-    pid = backend!.pid;
     stream = await reserved.unsafe(text).readable();
   } catch (error) {
     reserved.release();
@@ -294,8 +289,13 @@ export async function* copyOut(client: Sql, query: SeqQuery<RenderedLine>): Asyn
     complete = true;
   } finally {
     if (!complete && !stream.readableEnded && !stream.destroyed) {
+      // The reader left early: read the rest and drop it (at the database's pace, about a second per
+      // million lines), so the connection goes back to the pool idle. Not `pg_cancel_backend`: sent
+      // from another connection, a cancel could land after this COPY ended by itself, on whatever
+      // request the pool had given the connection to next (the fault suite caught one: a mineral
+      // lock "canceling statement due to user request", a 500).
       stream.resume();
-      await client`select pg_cancel_backend(${pid})`.catch(() => {});
+      await new Promise<void>((resolve) => finished(stream, () => resolve()));
     }
   }
 }
