@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyServerOptions,
   type preHandlerHookHandler,
 } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import type { ReadSide } from './db/replica.js';
@@ -23,6 +23,7 @@ import { registerIdempotency } from './http/idempotency.js';
 import { registerInputRules } from './http/input.js';
 import { registerOpenApi } from './http/openapi.js';
 import { RETRY_AFTER_SECONDS, sendProblem } from './http/problem.js';
+import { serializerCompiler } from './http/serializer.js';
 import './http/types.js';
 import { agreementRoutes } from './modules/agreements/agreements.routes.js';
 import { allocationRoundRoutes } from './modules/allocation-rounds/allocation-rounds.routes.js';
