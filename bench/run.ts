@@ -10,7 +10,7 @@ import { drawScenario } from './scenarios/draws.js';
 import { driverScenario } from './scenarios/driver.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { marketScenario } from './scenarios/markets.js';
-import { type ProfileTarget, profileScenario } from './scenarios/profile.js';
+import { type ProfileTarget, profileScenario, READ_PATHS } from './scenarios/profile.js';
 import { readScenario } from './scenarios/reads.js';
 import { roundsScenario } from './scenarios/rounds.js';
 import { scaleOutScenario } from './scenarios/scaleout.js';
@@ -49,7 +49,8 @@ function parseArgs(argv: string[]): {
     else if (arg === '--quick') mode = 'quick';
     else if (arg === '--profile' || arg.startsWith('--profile=')) {
       only = ['profile'];
-      profileTarget = arg === '--profile=reads' ? 'reads' : 'draws';
+      const target = arg.slice('--profile='.length);
+      profileTarget = target in READ_PATHS ? (target as ProfileTarget) : 'draws';
     } else if (arg.startsWith('--wait-quiet=')) quietSeconds = Number(arg.slice('--wait-quiet='.length));
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',');

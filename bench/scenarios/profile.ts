@@ -9,10 +9,17 @@ import { drift, type Section, section } from '../lib/report.js';
 import { READ_SET, seedDataset } from '../lib/seed.js';
 import { httpDraws } from './draws.js';
 
-export type ProfileTarget = 'draws' | 'reads';
+export type ProfileTarget = 'draws' | keyof typeof READ_PATHS;
 
-/** GET /v1/draws?limit=50 under READ_CONNECTIONS connections, on a server started with `nodeArgs`. */
-async function readLoad(plan: Plan, nodeArgs: string[]): Promise<Measurement> {
+/** The reads `--profile=<name>` can profile (`reads` is the draws page); `:id` is a seeded draw. */
+export const READ_PATHS = {
+  reads: '/v1/draws?limit=50',
+  inventory: '/v1/inventory',
+  draw: '/v1/draws/:id',
+} as const;
+
+/** One read under READ_CONNECTIONS connections, on a server started with `nodeArgs`. */
+async function readLoad(plan: Plan, path: string, nodeArgs: string[]): Promise<Measurement> {
   return withBenchDatabase('profile_reads', async (db) => {
     const api = await startServer(
       'src/server.ts',
@@ -22,12 +29,18 @@ async function readLoad(plan: Plan, nodeArgs: string[]): Promise<Measurement> {
     try {
       const data = await seedDataset(api.url, READ_SET);
       const headers = { authorization: `Bearer ${data.admin}` };
+      if (path.includes(':id')) {
+        const page = (await (await fetch(`${api.url}/v1/draws?limit=1`, { headers })).json()) as {
+          data: { id: string }[];
+        };
+        path = path.replace(':id', page.data[0]?.id ?? '');
+      }
       return await measure(
         [
           {
             url: api.url,
             connections: READ_CONNECTIONS,
-            requests: [{ method: 'GET', path: '/v1/draws?limit=50', headers }],
+            requests: [{ method: 'GET', path, headers }],
           },
         ],
         plan,
@@ -45,7 +58,7 @@ async function readLoad(plan: Plan, nodeArgs: string[]): Promise<Measurement> {
  */
 export async function profileScenario(plan: Plan, target: ProfileTarget = 'draws'): Promise<Section> {
   const s = section(
-    `CPU profile of the API process: ${target === 'draws' ? 'contended draws (one hot mineral)' : 'GET /v1/draws?limit=50'}`,
+    `CPU profile of the API process: ${target === 'draws' ? 'contended draws (one hot mineral)' : `GET ${READ_PATHS[target]}`}`,
   );
   const dir = join(RESULTS_DIR, 'profiles');
   mkdirSync(dir, { recursive: true });
@@ -57,7 +70,9 @@ export async function profileScenario(plan: Plan, target: ProfileTarget = 'draws
       `throughput under the profiler: ${drift(run.measurement, (w) => rateOf(w, '201'), 'draws/s')}`,
     );
   } else {
-    s.notes.push(`throughput under the profiler: ${drift(await readLoad(plan, nodeArgs))}`);
+    s.notes.push(
+      `throughput under the profiler: ${drift(await readLoad(plan, READ_PATHS[target], nodeArgs))}`,
+    );
   }
   // tsx's loader runs in a worker thread that writes a profile of its own; the main thread's (thread
   // id 0 in the file name) is the server.

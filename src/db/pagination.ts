@@ -49,9 +49,26 @@ export function afterCursor(
   id: AnyColumn,
   cursor: CreationCursor | undefined,
 ): SQL | undefined {
+  const values = cursorValues(id, cursor);
+  if (!values) return undefined;
+  return sql`(${createdAt}, ${id}) > (${values.afterAt}::timestamptz, ${values.afterId})`;
+}
+
+/**
+ * `afterCursor` for a statement rendered once (src/db/prepared.ts): the cursor's values are the
+ * placeholders `afterAt` and `afterId`, which `cursorValues` fills.
+ */
+export function afterCursorPlaceholders(createdAt: AnyColumn, id: AnyColumn): SQL {
+  return sql`(${createdAt}, ${id}) > (${sql.placeholder('afterAt')}::timestamptz, ${sql.placeholder('afterId')})`;
+}
+
+export function cursorValues(
+  id: AnyColumn,
+  cursor: CreationCursor | undefined,
+): { afterAt: string; afterId: string } | undefined {
   if (!cursor) return undefined;
   if (id.getSQLType() === 'uuid' && !UUID.test(cursor.id)) throw malformed();
-  return sql`(${createdAt}, ${id}) > (${cursor.createdAt.toISOString()}::timestamptz, ${cursor.id})`;
+  return { afterAt: cursor.createdAt.toISOString(), afterId: cursor.id };
 }
 
 export interface Page<T> {

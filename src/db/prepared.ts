@@ -50,6 +50,26 @@ export function preparedStatement<V extends Record<string, unknown>>(
   };
 }
 
+/**
+ * A statement whose text depends on which optional parts a call uses (a list's filters, a cursor):
+ * rendered once per combination, on first use. `present` names the parts in a fixed order.
+ */
+export function preparedStatementFamily<K extends string, V extends Record<string, unknown>>(
+  name: string,
+  render: (present: ReadonlySet<K>) => SQL,
+): (present: readonly K[]) => PreparedStatement<V> {
+  const rendered = new Map<string, PreparedStatement<V>>();
+  return (present) => {
+    const key = present.join(',');
+    let statement = rendered.get(key);
+    if (!statement) {
+      statement = preparedStatement<V>(`${name}(${key})`, render(new Set(present)));
+      rendered.set(key, statement);
+    }
+    return statement;
+  };
+}
+
 /** Runs a prepared statement on `db` (pool or transaction); the rows as arrays in select-list order. */
 export function runPrepared<V extends Record<string, unknown>>(
   db: Db,

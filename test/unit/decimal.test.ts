@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal, dec, max, min, normalize, sum, toMoney, ZERO } from '../../src/domain/decimal.js';
 
@@ -52,5 +53,49 @@ describe('the decimal module', () => {
     const a = dec('2.0');
     expect(max(a, dec('2'))).toBe(a);
     expect(min(a, dec('2'))).toBe(a);
+  });
+});
+
+describe('the shortcuts for PostgreSQL numeric text', () => {
+  // Plain notation as PostgreSQL prints a numeric, and near misses that must take decimal.js's path.
+  const plainText = fc
+    .tuple(
+      fc.boolean(),
+      fc.oneof(fc.constant('0'), fc.stringMatching(/^[1-9][0-9]{0,30}$/)),
+      fc.option(fc.stringMatching(/^[0-9]{1,12}$/)),
+    )
+    .map(
+      ([negative, whole, fraction]) =>
+        `${negative ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}`,
+    );
+  const anyNumberText = fc.oneof(
+    plainText,
+    fc.stringMatching(/^[-+]?[0-9]{0,4}(\.[0-9]{0,4})?(e[-+]?[0-9]{1,2})?$/).filter((t) => {
+      try {
+        new Decimal(t);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
+
+  it('normalize prints what decimal.js prints', () => {
+    fc.assert(
+      fc.property(anyNumberText, (text) => {
+        expect(normalize(text)).toBe(new Decimal(text).toFixed());
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('toMoney prints what decimal.js prints', () => {
+    fc.assert(
+      fc.property(anyNumberText, (text) => {
+        expect(toMoney(text)).toBe(new Decimal(text).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toFixed(2));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const text of ['-0.00', '0.00', '-0.01', '-10.00', '00.10', '1.005'])
+      expect(toMoney(text)).toBe(new Decimal(text).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toFixed(2));
   });
 });

@@ -1,6 +1,6 @@
 import { and, asc, eq, exists, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
-import { runAsPrepared } from '../../db/prepared.js';
+import { preparedStatementFamily, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import {
   type DisruptionLevel,
@@ -81,29 +81,32 @@ export async function mineralCodesOf(db: Db, ids: string[]): Promise<Map<string,
   return byDisruption;
 }
 
+// Every inventory read and draw submission asks this: rendered once (src/db/prepared.ts), the codes
+// in one text parameter (mineral codes never contain a comma).
+const activeDisruptionsStatement = preparedStatementFamily<'codes', { codes?: string }>(
+  'active_disruptions',
+  (present) =>
+    sql`select ${disruptionMinerals.mineralCode}, ${disruptions.id}, ${disruptions.level}
+        from ${disruptionMinerals} join ${disruptions} on ${disruptions.id} = ${disruptionMinerals.disruptionId}
+        where ${disruptionMinerals.active}
+        ${present.has('codes') ? sql`and ${disruptionMinerals.mineralCode} = any(string_to_array(${sql.placeholder('codes')}::text, ','))` : sql``}`,
+);
+
 /** The active disruption covering each of these minerals (all minerals when `codes` is omitted). */
 export async function activeDisruptions(
   db: Db,
   codes?: readonly string[],
 ): Promise<Map<string, { disruptionId: string; level: DisruptionLevel }>> {
-  const rows = await runAsPrepared(
-    db
-      .select({
-        code: disruptionMinerals.mineralCode,
-        disruptionId: disruptions.id,
-        level: disruptions.level,
-      })
-      .from(disruptionMinerals)
-      .innerJoin(disruptions, eq(disruptions.id, disruptionMinerals.disruptionId))
-      .where(
-        and(
-          eq(disruptionMinerals.active, true),
-          codes ? inArray(disruptionMinerals.mineralCode, [...codes]) : undefined,
-        ),
-      ),
-    'active_disruptions',
+  if (codes?.length === 0) return new Map();
+  const rows = await runPrepared(db, activeDisruptionsStatement(codes ? ['codes'] : []), {
+    codes: codes?.join(','),
+  });
+  return new Map(
+    rows.map(([code, disruptionId, level]) => [
+      code as string,
+      { disruptionId: disruptionId as string, level: level as DisruptionLevel },
+    ]),
   );
-  return new Map(rows.map((r) => [r.code, { disruptionId: r.disruptionId, level: r.level }]));
 }
 
 export interface DisruptionFilter {

@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
-import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import { afterCursorPlaceholders, type CreationCursor, cursorValues } from '../../db/pagination.js';
 import {
   insertEveryColumn,
   preparedStatement,
+  preparedStatementFamily,
   rowOf,
-  runAsPrepared,
   runPrepared,
 } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
@@ -23,9 +23,17 @@ import {
   entitlementUse,
 } from './draws.table.js';
 
+// The reads every draw request makes are rendered once too (src/db/prepared.ts) and decoded by
+// `rowOf`: building a drizzle select and mapping its rows per request was a third of a draws page's
+// CPU (BENCHMARKS.md, issue 12).
+const findDrawStatement = preparedStatement<{ id: string }>(
+  'find_draw',
+  sql`select ${rowOf(draws).columns} from ${draws} where ${draws.id} = ${sql.placeholder('id')}`,
+);
+
 export async function findDraw(db: Db, id: string): Promise<DrawRow | undefined> {
-  const [row] = await runAsPrepared(db.select().from(draws).where(eq(draws.id, id)), 'find_draw');
-  return row;
+  const [row] = await runPrepared(db, findDrawStatement, { id });
+  return row && drawRow.decode(row);
 }
 
 /** Lock order step 3: after the mineral row. */
@@ -169,18 +177,25 @@ export async function insertAllocations(db: Db, rows: DrawAllocationRow[]): Prom
   if (rows.length > 0) await db.insert(drawAllocations).values(rows);
 }
 
+const allocationRow = rowOf(drawAllocations);
+// One text parameter for the ids (src/db/unnest.ts), so a page of any size is one statement text.
+const allocationsOfStatement = preparedStatement<{ drawIds: string }>(
+  'allocations_of',
+  sql`select ${allocationRow.columns} from ${drawAllocations}
+      where ${drawAllocations.drawId} = any(string_to_array(${sql.placeholder('drawIds')}::text, ',')::uuid[])
+      order by ${drawAllocations.drawId}, ${drawAllocations.lotId}`,
+);
+
 export async function allocationsOf(db: Db, drawIds: string[]): Promise<Map<string, DrawAllocationRow[]>> {
   const byDraw = new Map<string, DrawAllocationRow[]>();
   if (drawIds.length === 0) return byDraw;
-  const rows = await runAsPrepared(
-    db
-      .select()
-      .from(drawAllocations)
-      .where(inArray(drawAllocations.drawId, drawIds))
-      .orderBy(asc(drawAllocations.drawId), asc(drawAllocations.lotId)),
-    'allocations_of',
-  );
-  for (const row of rows) byDraw.set(row.drawId, [...(byDraw.get(row.drawId) ?? []), row]);
+  const rows = await runPrepared(db, allocationsOfStatement, { drawIds: drawIds.join(',') });
+  for (const values of rows) {
+    const row = allocationRow.decode(values);
+    const list = byDraw.get(row.drawId);
+    if (list) list.push(row);
+    else byDraw.set(row.drawId, [row]);
+  }
   return byDraw;
 }
 
@@ -191,29 +206,44 @@ export interface DrawFilter {
   allocationRoundId?: string;
 }
 
-export function listDraws(
+const DRAW_FILTERS = {
+  companyId: draws.companyId,
+  mineralCode: draws.mineralCode,
+  status: draws.status,
+  allocationRoundId: draws.allocationRoundId,
+} as const;
+type DrawListPart = keyof typeof DRAW_FILTERS | 'after';
+
+const listDrawsStatement = preparedStatementFamily<DrawListPart, Record<string, unknown>>(
+  'list_draws',
+  (present) => {
+    const where = and(
+      ...Object.entries(DRAW_FILTERS)
+        .filter(([key]) => present.has(key as DrawListPart))
+        .map(([key, column]) => eq(column, sql.placeholder(key))),
+      present.has('after') ? afterCursorPlaceholders(draws.createdAt, draws.id) : undefined,
+    );
+    return sql`select ${drawRow.columns} from ${draws} ${where ? sql`where ${where}` : sql``}
+               order by ${draws.createdAt}, ${draws.id} limit ${sql.placeholder('limit')}`;
+  },
+);
+
+export async function listDraws(
   db: Db,
   filter: DrawFilter,
   cursor: CreationCursor | undefined,
   limit: number,
 ): Promise<DrawRow[]> {
-  return runAsPrepared(
-    db
-      .select()
-      .from(draws)
-      .where(
-        and(
-          filter.companyId ? eq(draws.companyId, filter.companyId) : undefined,
-          filter.mineralCode ? eq(draws.mineralCode, filter.mineralCode) : undefined,
-          filter.status ? eq(draws.status, filter.status) : undefined,
-          filter.allocationRoundId ? eq(draws.allocationRoundId, filter.allocationRoundId) : undefined,
-          afterCursor(draws.createdAt, draws.id, cursor),
-        ),
-      )
-      .orderBy(asc(draws.createdAt), asc(draws.id))
-      .limit(limit + 1),
-    'list_draws',
-  );
+  const values: Record<string, unknown> = { ...cursorValues(draws.id, cursor), limit: limit + 1 };
+  const present: DrawListPart[] = [];
+  for (const key of Object.keys(DRAW_FILTERS) as (keyof typeof DRAW_FILTERS)[]) {
+    if (filter[key] === undefined) continue;
+    present.push(key);
+    values[key] = filter[key];
+  }
+  if (cursor) present.push('after');
+  const rows = await runPrepared(db, listDrawsStatement(present), values);
+  return rows.map((row) => drawRow.decode(row));
 }
 
 /** A queued draw as an allocation round reads it: the draw and the weight its agreement gives it. */

@@ -1,20 +1,28 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { afterCursor, type CreationCursor } from '../../db/pagination.js';
-import { preparedStatement, rowOf, runAsPrepared, runPrepared } from '../../db/prepared.js';
+import {
+  afterCursor,
+  afterCursorPlaceholders,
+  type CreationCursor,
+  cursorValues,
+} from '../../db/pagination.js';
+import { preparedStatement, preparedStatementFamily, rowOf, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import { marketPriceAt } from '../prices/prices.repository.js';
 import { type MineralRow, minerals } from './minerals.table.js';
 
-export async function findMineral(db: Db, code: string): Promise<MineralRow | undefined> {
-  const [row] = await runAsPrepared(
-    db.select().from(minerals).where(eq(minerals.code, code)),
-    'find_mineral',
-  );
-  return row;
-}
-
-// Hot statements (src/db/prepared.ts): every hold, release and stock change of a mineral runs them.
+// Hot statements (src/db/prepared.ts): every hold, release and stock change of a mineral runs them,
+// and every inventory read.
 const mineralRow = rowOf(minerals);
+
+const findMineralStatement = preparedStatement<{ code: string }>(
+  'find_mineral',
+  sql`select ${mineralRow.columns} from ${minerals} where ${minerals.code} = ${sql.placeholder('code')}`,
+);
+
+export async function findMineral(db: Db, code: string): Promise<MineralRow | undefined> {
+  const [row] = await runPrepared(db, findMineralStatement, { code });
+  return row && mineralRow.decode(row);
+}
 
 const lockMineralStatement = preparedStatement<{ code: string }>(
   'lock_mineral',
@@ -96,20 +104,25 @@ export async function lockMinerals(db: Db, codes: readonly string[]): Promise<Mi
     .for('update');
 }
 
-export function listMinerals(
+const listMineralsStatement = preparedStatementFamily<'after', Record<string, unknown>>(
+  'list_minerals',
+  (present) =>
+    sql`select ${mineralRow.columns} from ${minerals}
+        ${present.has('after') ? sql`where ${afterCursorPlaceholders(minerals.createdAt, minerals.code)}` : sql``}
+        order by ${minerals.createdAt}, ${minerals.code} limit ${sql.placeholder('limit')}`,
+);
+
+export async function listMinerals(
   db: Db,
   cursor: CreationCursor | undefined,
   limit: number,
 ): Promise<MineralRow[]> {
-  return runAsPrepared(
-    db
-      .select()
-      .from(minerals)
-      .where(and(afterCursor(minerals.createdAt, minerals.code, cursor)))
-      .orderBy(asc(minerals.createdAt), asc(minerals.code))
-      .limit(limit + 1),
-    'list_minerals',
-  );
+  const after = cursorValues(minerals.code, cursor);
+  const rows = await runPrepared(db, listMineralsStatement(after ? ['after'] : []), {
+    ...after,
+    limit: limit + 1,
+  });
+  return rows.map((row) => mineralRow.decode(row));
 }
 
 /** A mineral with its market price at a time (see `marketPriceAt`). */
