@@ -36,6 +36,36 @@ export async function findDraw(db: Db, id: string): Promise<DrawRow | undefined>
   return row && drawRow.decode(row);
 }
 
+/** A draw as a read shows it: the row and its lot allocations, read by one statement. */
+export type ShownDraw = DrawRow & { allocations: DrawAllocationRow[] };
+
+// The allocations ride along as one `text[]` column of "lotId quantity" pairs (by lot), so a read
+// of one draw or of a page is one statement and one round trip, not two.
+const shownDrawColumns = sql`${rowOf(draws).columns}, array(
+  select ${drawAllocations.lotId}::text || ' ' || ${drawAllocations.quantity}::text from ${drawAllocations}
+  where ${drawAllocations.drawId} = ${draws.id} order by ${drawAllocations.lotId})`;
+
+function decodeShownDraw(values: unknown[]): ShownDraw {
+  const row = drawRow.decode(values);
+  const pairs = values[drawRow.width] as string[];
+  return Object.assign(row, {
+    allocations: pairs.map((pair) => {
+      const [lotId, quantity] = pair.split(' ') as [string, string];
+      return { drawId: row.id, lotId, quantity };
+    }),
+  });
+}
+
+const findShownDrawStatement = preparedStatement<{ id: string }>(
+  'find_shown_draw',
+  sql`select ${shownDrawColumns} from ${draws} where ${draws.id} = ${sql.placeholder('id')}`,
+);
+
+export async function findShownDraw(db: Db, id: string): Promise<ShownDraw | undefined> {
+  const [values] = await runPrepared(db, findShownDrawStatement, { id });
+  return values && decodeShownDraw(values);
+}
+
 /** Lock order step 3: after the mineral row. */
 export async function lockDraw(db: Db, id: string): Promise<DrawRow | undefined> {
   const [row] = await db.select().from(draws).where(eq(draws.id, id)).for('update');
@@ -177,28 +207,6 @@ export async function insertAllocations(db: Db, rows: DrawAllocationRow[]): Prom
   if (rows.length > 0) await db.insert(drawAllocations).values(rows);
 }
 
-const allocationRow = rowOf(drawAllocations);
-// One text parameter for the ids (src/db/unnest.ts), so a page of any size is one statement text.
-const allocationsOfStatement = preparedStatement<{ drawIds: string }>(
-  'allocations_of',
-  sql`select ${allocationRow.columns} from ${drawAllocations}
-      where ${drawAllocations.drawId} = any(string_to_array(${sql.placeholder('drawIds')}::text, ',')::uuid[])
-      order by ${drawAllocations.drawId}, ${drawAllocations.lotId}`,
-);
-
-export async function allocationsOf(db: Db, drawIds: string[]): Promise<Map<string, DrawAllocationRow[]>> {
-  const byDraw = new Map<string, DrawAllocationRow[]>();
-  if (drawIds.length === 0) return byDraw;
-  const rows = await runPrepared(db, allocationsOfStatement, { drawIds: drawIds.join(',') });
-  for (const values of rows) {
-    const row = allocationRow.decode(values);
-    const list = byDraw.get(row.drawId);
-    if (list) list.push(row);
-    else byDraw.set(row.drawId, [row]);
-  }
-  return byDraw;
-}
-
 export interface DrawFilter {
   companyId?: string;
   mineralCode?: string;
@@ -223,7 +231,7 @@ const listDrawsStatement = preparedStatementFamily<DrawListPart, Record<string, 
         .map(([key, column]) => eq(column, sql.placeholder(key))),
       present.has('after') ? afterCursorPlaceholders(draws.createdAt, draws.id) : undefined,
     );
-    return sql`select ${drawRow.columns} from ${draws} ${where ? sql`where ${where}` : sql``}
+    return sql`select ${shownDrawColumns} from ${draws} ${where ? sql`where ${where}` : sql``}
                order by ${draws.createdAt}, ${draws.id} limit ${sql.placeholder('limit')}`;
   },
 );
@@ -233,7 +241,7 @@ export async function listDraws(
   filter: DrawFilter,
   cursor: CreationCursor | undefined,
   limit: number,
-): Promise<DrawRow[]> {
+): Promise<ShownDraw[]> {
   const values: Record<string, unknown> = { ...cursorValues(draws.id, cursor), limit: limit + 1 };
   const present: DrawListPart[] = [];
   for (const key of Object.keys(DRAW_FILTERS) as (keyof typeof DRAW_FILTERS)[]) {
@@ -243,7 +251,7 @@ export async function listDraws(
   }
   if (cursor) present.push('after');
   const rows = await runPrepared(db, listDrawsStatement(present), values);
-  return rows.map((row) => drawRow.decode(row));
+  return rows.map(decodeShownDraw);
 }
 
 /** A queued draw as an allocation round reads it: the draw and the weight its agreement gives it. */

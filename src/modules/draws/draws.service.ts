@@ -17,8 +17,8 @@ import { replenishmentObligation } from '../obligations/obligations.rules.js';
 import { obligationView } from '../obligations/obligations.schemas.js';
 import { hedgeValue } from '../valuation/valuation.rules.js';
 import {
-  allocationsOf,
   findDraw,
+  findShownDraw,
   insertAllocations,
   insertDraw,
   listDraws,
@@ -56,10 +56,6 @@ export function createDrawService({ db, clock }: Deps) {
     const draw = await findDraw(tx, id);
     if (!draw || !ownedBy(actor, draw)) throw notFound('Draw', id);
     return draw;
-  }
-
-  async function withAllocations(tx: Db, draw: DrawRow): Promise<Draw> {
-    return drawView(draw, (await allocationsOf(tx, [draw.id])).get(draw.id) ?? []);
   }
 
   /**
@@ -365,7 +361,9 @@ export function createDrawService({ db, clock }: Deps) {
       }),
 
     async get(actor: Actor, id: string): Promise<Draw> {
-      return withAllocations(db, await visibleDraw(db, actor, id));
+      const draw = await findShownDraw(db, id);
+      if (!draw || !ownedBy(actor, draw)) throw notFound('Draw', id);
+      return drawView(draw, draw.allocations);
     },
 
     async list(actor: Actor, query: DrawListQuery): Promise<Page<Draw>> {
@@ -382,11 +380,7 @@ export function createDrawService({ db, clock }: Deps) {
         decodeCursor(query.cursor),
         query.limit,
       );
-      const allocations = await allocationsOf(
-        db,
-        rows.slice(0, query.limit).map((r) => r.id),
-      );
-      return toPage(rows, query.limit, (r) => drawView(r, allocations.get(r.id) ?? []));
+      return toPage(rows, query.limit, (r) => drawView(r, r.allocations));
     },
   };
 }

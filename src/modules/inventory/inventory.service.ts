@@ -2,31 +2,25 @@ import { decodeCursor, type Page, toPage } from '../../db/pagination.js';
 import type { Deps } from '../../deps.js';
 import { normalize, sum } from '../../domain/decimal.js';
 import { notFound } from '../../domain/errors.js';
-import { activeDisruptions } from '../disruptions/disruptions.repository.js';
 import { onHandByOrigin } from '../lots/lots.repository.js';
-import { findMineral, listMinerals } from '../minerals/minerals.repository.js';
 import { share } from '../valuation/valuation.rules.js';
+import { findStock, listStock } from './inventory.repository.js';
 import { type InventoryPosition, type OriginBreakdown, positionView } from './inventory.schemas.js';
 
 /** Stock positions are kept on the mineral rows by every stock change, so reading them is one query. */
 export function createInventoryService({ db }: Deps) {
   return {
     async get(code: string): Promise<InventoryPosition> {
-      const row = await findMineral(db, code);
+      const row = await findStock(db, code);
       if (!row) throw notFound('Mineral', code);
-      const active = await activeDisruptions(db, [code]);
-      return positionView(row, active.get(code)?.level ?? 'none');
+      return positionView(row, row.disruptionLevel ?? 'none');
     },
     async list(query: { limit: number; cursor?: string }): Promise<Page<InventoryPosition>> {
-      const rows = await listMinerals(db, decodeCursor(query.cursor), query.limit);
-      const active = await activeDisruptions(
-        db,
-        rows.map((r) => r.code),
-      );
+      const rows = await listStock(db, decodeCursor(query.cursor), query.limit);
       return toPage(
-        rows.map((r) => ({ ...r, id: r.code })),
+        rows.map((r) => Object.assign(r, { id: r.code })),
         query.limit,
-        (r) => positionView(r, active.get(r.code)?.level ?? 'none'),
+        (r) => positionView(r, r.disruptionLevel ?? 'none'),
       );
     },
 

@@ -1,11 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import {
-  afterCursor,
-  afterCursorPlaceholders,
-  type CreationCursor,
-  cursorValues,
-} from '../../db/pagination.js';
-import { preparedStatement, preparedStatementFamily, rowOf, runPrepared } from '../../db/prepared.js';
+import { afterCursor, type CreationCursor } from '../../db/pagination.js';
+import { preparedStatement, rowOf, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import { marketPriceAt } from '../prices/prices.repository.js';
 import { type MineralRow, minerals } from './minerals.table.js';
@@ -102,27 +97,6 @@ export async function lockMinerals(db: Db, codes: readonly string[]): Promise<Mi
     .where(inArray(minerals.code, sorted))
     .orderBy(asc(minerals.code))
     .for('update');
-}
-
-const listMineralsStatement = preparedStatementFamily<'after', Record<string, unknown>>(
-  'list_minerals',
-  (present) =>
-    sql`select ${mineralRow.columns} from ${minerals}
-        ${present.has('after') ? sql`where ${afterCursorPlaceholders(minerals.createdAt, minerals.code)}` : sql``}
-        order by ${minerals.createdAt}, ${minerals.code} limit ${sql.placeholder('limit')}`,
-);
-
-export async function listMinerals(
-  db: Db,
-  cursor: CreationCursor | undefined,
-  limit: number,
-): Promise<MineralRow[]> {
-  const after = cursorValues(minerals.code, cursor);
-  const rows = await runPrepared(db, listMineralsStatement(after ? ['after'] : []), {
-    ...after,
-    limit: limit + 1,
-  });
-  return rows.map((row) => mineralRow.decode(row));
 }
 
 /** A mineral with its market price at a time (see `marketPriceAt`). */
