@@ -40,10 +40,17 @@ export const InventoryParams = z.strictObject({ code: MineralCode });
 
 /** available = onHand − reserved; drawable per the level (`drawable` in draws.rules.ts); coverage from available. */
 export const positionView = (row: MineralRow, level: Level): InventoryPosition => {
-  const available = dec(row.onHand).minus(row.reserved);
+  // Each figure parsed once and handed on as a Decimal: an inventory page re-parsed the same texts
+  // about ten times per position (a seventh of its CPU, BENCHMARKS.md issue 12).
+  const position = {
+    onHand: dec(row.onHand),
+    reserved: dec(row.reserved),
+    minimumReserve: dec(row.minimumReserve),
+  };
+  const available = position.onHand.minus(position.reserved);
   const coverage = {
     available,
-    dailyConsumption: row.dailyConsumption,
+    dailyConsumption: row.dailyConsumption === null ? null : dec(row.dailyConsumption),
     targetCoverageDays: row.targetCoverageDays,
   };
   const gap = coverageGap(coverage);
@@ -54,7 +61,7 @@ export const positionView = (row: MineralRow, level: Level): InventoryPosition =
     reserved: normalize(row.reserved),
     available: normalize(available),
     minimumReserve: normalize(row.minimumReserve),
-    drawable: normalize(drawable(row, level)),
+    drawable: normalize(drawable(position, level)),
     queued: normalize(row.queued),
     disruptionLevel: level,
     dailyConsumption: row.dailyConsumption === null ? null : normalize(row.dailyConsumption),
