@@ -6,21 +6,18 @@ import type { Ctx } from '../../domain/actor.js';
 import { dec, max, ZERO } from '../../domain/decimal.js';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import {
-  type AuditEntry,
-  appendPrepared,
-  type PreparedEvent,
-  prepareEvents,
-} from '../audit/audit.repository.js';
+import { appendPrepared, type PreparedEvent, prepareEvents } from '../audit/audit.repository.js';
 import { activeDisruptions } from '../disruptions/disruptions.repository.js';
-import {
-  type DrawDecisionValues,
-  decideQueuedDraws,
-  eligibleQueuedCompanies,
-  queuedDraws,
-} from '../draws/draws.repository.js';
-import { aboveFloor, drawable, type Level, repriceAllocated } from '../draws/draws.rules.js';
+import { decideQueuedDraws, eligibleQueuedCompanies, queuedDraws } from '../draws/draws.repository.js';
+import { aboveFloor, drawable, type Level } from '../draws/draws.rules.js';
 import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
+import {
+  allocationsOf,
+  drawDecisions,
+  drawEvents,
+  rationQueue,
+  roundEvent,
+} from './allocation-rounds.outcome.js';
 import {
   allocationsOfRounds,
   findRound,
@@ -28,7 +25,7 @@ import {
   insertRoundAllocations,
   listRounds,
 } from './allocation-rounds.repository.js';
-import { fromThousandths, ration, toThousandths } from './allocation-rounds.rules.js';
+import { fromThousandths } from './allocation-rounds.rules.js';
 import {
   type AllocationRound,
   type AllocationRoundListQuery,
@@ -103,18 +100,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
         { mineralCode: mineral.code, requested: supply.toFixed(), drawable: limit.toFixed() },
       );
     }
-    const result = ration(
-      queue.map((d) => ({
-        id: d.id,
-        companyId: d.companyId,
-        priorityClass: d.priorityClass,
-        quantity: toThousandths(d.quantity),
-        createdAtMs: d.createdAt.getTime(),
-        weight: toThousandths(d.weight),
-        eligible: eligible.has(d.companyId),
-      })),
-      toThousandths(supply.toFixed()),
-    );
+    const result = rationQueue(queue, eligible, supply.toFixed());
     const allocatedTotal = dec(fromThousandths(result.allocatedTotal));
     return {
       now,
@@ -131,13 +117,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
         allocatedTotal: allocatedTotal.toFixed(),
         floorUsed: max(ZERO, allocatedTotal.minus(above)).toFixed(),
         createdAt: null,
-        allocations: result.decisions.map((d) => ({
-          drawId: d.drawId,
-          companyId: d.companyId,
-          priorityClass: d.priorityClass,
-          requested: fromThousandths(d.requested),
-          allocated: fromThousandths(d.allocated),
-        })),
+        allocations: allocationsOf(result),
       } satisfies AllocationRound as AllocationRound,
     };
   }
@@ -187,25 +167,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
           ),
         );
         await letDriverRun();
-        const prices = new Map(queue.map((d) => [d.id, d]));
-        // A rejected draw keeps its quantity (the request) and the money computed on it.
-        const decisions: DrawDecisionValues[] = result.decisions.map((d, i) =>
-          d.reason === null
-            ? {
-                id: d.drawId,
-                status: 'approved',
-                ...repriceAllocated(prices.get(d.drawId)!, view.allocations[i]!.allocated),
-                reason: null,
-              }
-            : {
-                id: d.drawId,
-                status: 'rejected',
-                quantity: null,
-                amount: null,
-                hedgeValue: null,
-                reason: d.reason,
-              },
-        );
+        const decisions = drawDecisions(queue, result, view.allocations);
         const decided = writes.add(decideQueuedDraws(tx, id, now, decisions));
         writes.add(
           updateMineral(tx, mineral.code, {
@@ -214,39 +176,15 @@ export function createAllocationRoundService({ db, clock }: Deps) {
           }),
         );
         await letDriverRun();
-        const drawEvents: AuditEntry[] = decisions.map((d, i) => ({
-          action: d.status === 'approved' ? 'draw.allocated' : 'draw.rejected',
-          entityType: 'draw',
-          entityId: d.id,
-          data: {
-            from: 'queued',
-            to: d.status,
-            allocationRoundId: id,
-            requested: view.allocations[i]!.requested,
-            allocated: view.allocations[i]!.allocated,
-            ...(d.status === 'approved'
-              ? { quantity: d.quantity, amount: d.amount, hedgeValue: d.hedgeValue }
-              : {}),
-            reason: d.reason,
-          },
-        }));
+        const events = drawEvents(id, decisions, view.allocations);
         // Canonicalised before the head's lock is even asked for (only the hashing needs it), in slices
         // so that the driver keeps feeding the database meanwhile. The round's own event goes alone:
         // its data lists every allocation (about 1.6 MB of JCS for 10,000), which inside a batch's JSON
         // array would be sorted on disk with the batch (PostgreSQL's work_mem).
-        const batches: PreparedEvent[][] = [
-          prepareEvents(ctx, now, [
-            {
-              action: 'allocation_round.completed',
-              entityType: 'allocation_round',
-              entityId: id,
-              data: round,
-            },
-          ]),
-        ];
-        for (let at = 0; at < drawEvents.length; at += EVENT_BATCH) {
+        const batches: PreparedEvent[][] = [prepareEvents(ctx, now, [roundEvent(round)])];
+        for (let at = 0; at < events.length; at += EVENT_BATCH) {
           await letDriverRun();
-          batches.push(prepareEvents(ctx, now, drawEvents.slice(at, at + EVENT_BATCH)));
+          batches.push(prepareEvents(ctx, now, events.slice(at, at + EVENT_BATCH)));
         }
         writes.add(appendPrepared(tx, batches));
         await writes.settle();
