@@ -150,4 +150,44 @@ describeDb('allocation round writes', () => {
     );
     expect(column!.method).toBe(onPostgres ? 'l' : '');
   });
+
+  it('holds both hashes to 64 lowercase hex digits (the check migration 0009 rewrote)', async () => {
+    const db = t.database.db;
+    const good = 'a'.repeat(64);
+    const insert = (prevHash: string, hash: string) =>
+      db.execute(sql`insert into audit_events
+          (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id, prev_hash, hash)
+        values (900000000, now(), '{}', 'test.check', 'test', 'x', '{}', 'r', ${prevHash}, ${hash})`);
+    for (const bad of [
+      'A'.repeat(64),
+      'a'.repeat(63),
+      'a'.repeat(65),
+      `${'a'.repeat(63)}g`,
+      `${'a'.repeat(63)}\n`,
+      '',
+    ]) {
+      for (const [prevHash, hash] of [
+        [good, bad],
+        [bad, good],
+      ] as const) {
+        const error = await insert(prevHash, hash).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(JSON.stringify(error ?? null), `${prevHash} / ${hash}`).toMatch(
+          /audit_events_hashes_hex|23514/,
+        );
+      }
+    }
+    // A valid pair passes the check (rolled back: it would break the chain).
+    const rollback = new Error('rollback');
+    await expect(
+      inTransaction(db, async (tx) => {
+        await tx.execute(sql`insert into audit_events
+            (seq, occurred_at, actor, action, entity_type, entity_id, data, request_id, prev_hash, hash)
+          values (900000000, now(), '{}', 'test.check', 'test', 'x', '{}', 'r', ${good}, ${'0123456789abcdef'.repeat(4)})`);
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+  });
 });
