@@ -75,13 +75,17 @@ export function createAllocationRoundService({ db, clock }: Deps) {
     if (!mineral) throw notFound('Mineral', input.mineralCode);
     const now = clock.now();
     // Read after the lock: submissions and cancellations of this mineral wait on it, so this is the
-    // whole queue, and it stays so until commit.
-    const queue = await queuedDraws(tx, mineral.code);
+    // whole queue, and it stays so until commit. The three reads are sent together: the database
+    // answers the last two while this process decodes the queue.
+    const [queue, eligible, disruptions] = await Promise.all([
+      queuedDraws(tx, mineral.code),
+      eligibleQueuedCompanies(tx, mineral.code, now),
+      activeDisruptions(tx, [mineral.code]),
+    ]);
     if (queue.length === 0) {
       throw new DomainError('nothing-to-allocate', `${mineral.code} has no queued draws to allocate.`);
     }
-    const eligible = await eligibleQueuedCompanies(tx, mineral.code, now);
-    const active = (await activeDisruptions(tx, [mineral.code])).get(mineral.code);
+    const active = disruptions.get(mineral.code);
     const level: Level = active?.level ?? 'none';
     const above = aboveFloor(mineral);
     const limit = drawable(mineral, level);
