@@ -6,16 +6,18 @@ import type { Ctx } from '../../domain/actor.js';
 import { dec, max, ZERO } from '../../domain/decimal.js';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { type AuditEntry, appendEvents } from '../audit/audit.repository.js';
+import { appendPrepared, type PreparedEvent, prepareEvents } from '../audit/audit.repository.js';
 import { activeDisruptions } from '../disruptions/disruptions.repository.js';
-import {
-  type DrawDecisionValues,
-  decideQueuedDraws,
-  eligibleQueuedCompanies,
-  queuedDraws,
-} from '../draws/draws.repository.js';
-import { aboveFloor, drawable, type Level, repriceAllocated } from '../draws/draws.rules.js';
+import { decideQueuedDraws, eligibleQueuedCompanies, queuedDraws } from '../draws/draws.repository.js';
+import { aboveFloor, drawable, type Level } from '../draws/draws.rules.js';
 import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
+import {
+  allocationsOf,
+  drawDecisions,
+  drawEvents,
+  rationQueue,
+  roundEvent,
+} from './allocation-rounds.outcome.js';
 import {
   allocationsOfRounds,
   findRound,
@@ -23,7 +25,7 @@ import {
   insertRoundAllocations,
   listRounds,
 } from './allocation-rounds.repository.js';
-import { fromThousandths, ration, toThousandths } from './allocation-rounds.rules.js';
+import { fromThousandths } from './allocation-rounds.rules.js';
 import {
   type AllocationRound,
   type AllocationRoundListQuery,
@@ -33,6 +35,35 @@ import {
 
 /** Draw events per append: a batch travels as one JSON parameter and is sorted by seq in memory. */
 const EVENT_BATCH = 2000;
+
+/**
+ * Statements of one transaction sent without waiting for each other (postgres.js sends them back to
+ * back on the transaction's connection; PGlite queues them in order). `settle` waits for all of them
+ * and reports the first failure in the order sent: once a statement fails, the transaction is aborted
+ * and every later one fails with "current transaction is aborted", which is not the news.
+ */
+class StatementPipeline {
+  private readonly sent: Promise<unknown>[] = [];
+
+  add<T>(statement: PromiseLike<T>): Promise<T> {
+    const running = Promise.resolve(statement);
+    running.catch(() => {}); // reported by settle, in order
+    this.sent.push(running);
+    return running;
+  }
+
+  async settle(): Promise<void> {
+    const outcomes = await Promise.allSettled(this.sent);
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+}
+
+/**
+ * A turn of the event loop: the driver sends what was queued (postgres.js describes an unprepared
+ * statement first and sends its execution only when the answer is read) before more computing.
+ */
+const letDriverRun = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function createAllocationRoundService({ db, clock }: Deps) {
   /**
@@ -44,13 +75,17 @@ export function createAllocationRoundService({ db, clock }: Deps) {
     if (!mineral) throw notFound('Mineral', input.mineralCode);
     const now = clock.now();
     // Read after the lock: submissions and cancellations of this mineral wait on it, so this is the
-    // whole queue, and it stays so until commit.
-    const queue = await queuedDraws(tx, mineral.code);
+    // whole queue, and it stays so until commit. The three reads are sent together: the database
+    // answers the last two while this process decodes the queue.
+    const [queue, eligible, disruptions] = await Promise.all([
+      queuedDraws(tx, mineral.code),
+      eligibleQueuedCompanies(tx, mineral.code, now),
+      activeDisruptions(tx, [mineral.code]),
+    ]);
     if (queue.length === 0) {
       throw new DomainError('nothing-to-allocate', `${mineral.code} has no queued draws to allocate.`);
     }
-    const eligible = await eligibleQueuedCompanies(tx, mineral.code, now);
-    const active = (await activeDisruptions(tx, [mineral.code])).get(mineral.code);
+    const active = disruptions.get(mineral.code);
     const level: Level = active?.level ?? 'none';
     const above = aboveFloor(mineral);
     const limit = drawable(mineral, level);
@@ -69,18 +104,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
         { mineralCode: mineral.code, requested: supply.toFixed(), drawable: limit.toFixed() },
       );
     }
-    const result = ration(
-      queue.map((d) => ({
-        id: d.id,
-        companyId: d.companyId,
-        priorityClass: d.priorityClass,
-        quantity: toThousandths(d.quantity),
-        createdAtMs: d.createdAt.getTime(),
-        weight: toThousandths(d.weight),
-        eligible: eligible.has(d.companyId),
-      })),
-      toThousandths(supply.toFixed()),
-    );
+    const result = rationQueue(queue, eligible, supply.toFixed());
     const allocatedTotal = dec(fromThousandths(result.allocatedTotal));
     return {
       now,
@@ -97,13 +121,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
         allocatedTotal: allocatedTotal.toFixed(),
         floorUsed: max(ZERO, allocatedTotal.minus(above)).toFixed(),
         createdAt: null,
-        allocations: result.decisions.map((d) => ({
-          drawId: d.drawId,
-          companyId: d.companyId,
-          priorityClass: d.priorityClass,
-          requested: fromThousandths(d.requested),
-          allocated: fromThousandths(d.allocated),
-        })),
+        allocations: allocationsOf(result),
       } satisfies AllocationRound as AllocationRound,
     };
   }
@@ -121,83 +139,63 @@ export function createAllocationRoundService({ db, clock }: Deps) {
         if (input.dryRun) return view;
         const id = newId();
         const round = { ...view, id, createdAt: now.toISOString() };
-        await insertRound(tx, {
-          id,
-          mineralCode: mineral.code,
-          disruptionId: view.disruptionId,
-          level: view.level,
-          supply: view.supply,
-          requestedTotal: view.requestedTotal,
-          allocatedTotal: view.allocatedTotal,
-          floorUsed: view.floorUsed,
-          createdAt: now,
-        });
-        await insertRoundAllocations(
-          tx,
-          id,
-          view.allocations.map((a, position) => ({
-            position,
-            drawId: a.drawId,
-            companyId: a.companyId,
-            priorityClass: a.priorityClass,
-            requested: a.requested,
-            allocated: a.allocated,
-          })),
+        // The writes are sent without waiting for each other: on the transaction's one connection the
+        // database runs them back to back, in the order sent (so in lock order, the audit head last),
+        // while this process computes what the next ones need. All are awaited before the work returns.
+        const writes = new StatementPipeline();
+        writes.add(
+          insertRound(tx, {
+            id,
+            mineralCode: mineral.code,
+            disruptionId: view.disruptionId,
+            level: view.level,
+            supply: view.supply,
+            requestedTotal: view.requestedTotal,
+            allocatedTotal: view.allocatedTotal,
+            floorUsed: view.floorUsed,
+            createdAt: now,
+          }),
         );
-        const prices = new Map(queue.map((d) => [d.id, d]));
-        // A rejected draw keeps its quantity (the request) and the money computed on it.
-        const decisions: DrawDecisionValues[] = result.decisions.map((d, i) =>
-          d.reason === null
-            ? {
-                id: d.drawId,
-                status: 'approved',
-                ...repriceAllocated(prices.get(d.drawId)!, view.allocations[i]!.allocated),
-                reason: null,
-              }
-            : {
-                id: d.drawId,
-                status: 'rejected',
-                quantity: null,
-                amount: null,
-                hedgeValue: null,
-                reason: d.reason,
-              },
+        writes.add(
+          insertRoundAllocations(
+            tx,
+            id,
+            view.allocations.map((a, position) => ({
+              position,
+              drawId: a.drawId,
+              companyId: a.companyId,
+              priorityClass: a.priorityClass,
+              requested: a.requested,
+              allocated: a.allocated,
+            })),
+          ),
         );
-        const decided = await decideQueuedDraws(tx, id, now, decisions);
+        await letDriverRun();
+        const decisions = drawDecisions(queue, result, view.allocations);
+        const decided = writes.add(decideQueuedDraws(tx, id, now, decisions));
+        writes.add(
+          updateMineral(tx, mineral.code, {
+            reserved: dec(mineral.reserved).plus(view.allocatedTotal).toFixed(),
+            queued: dec(mineral.queued).minus(view.requestedTotal).toFixed(),
+          }),
+        );
+        await letDriverRun();
+        const events = drawEvents(id, decisions, view.allocations);
+        // Canonicalised before the head's lock is even asked for (only the hashing needs it), in slices
+        // so that the driver keeps feeding the database meanwhile. The round's own event goes alone:
+        // its data lists every allocation (about 1.6 MB of JCS for 10,000), which inside a batch's JSON
+        // array would be sorted on disk with the batch (PostgreSQL's work_mem).
+        const batches: PreparedEvent[][] = [prepareEvents(ctx, now, [roundEvent(round)])];
+        for (let at = 0; at < events.length; at += EVENT_BATCH) {
+          await letDriverRun();
+          batches.push(prepareEvents(ctx, now, events.slice(at, at + EVENT_BATCH)));
+        }
+        writes.add(appendPrepared(tx, batches));
+        await writes.settle();
         // The queue was read under the mineral's lock, which every change to it takes: a mismatch
         // would mean that rule was broken somewhere, and the round must not half-apply.
-        if (decided !== decisions.length) {
-          throw new Error(`allocation round decided ${decided} of ${decisions.length} queued draws`);
-        }
-        await updateMineral(tx, mineral.code, {
-          reserved: dec(mineral.reserved).plus(view.allocatedTotal).toFixed(),
-          queued: dec(mineral.queued).minus(view.requestedTotal).toFixed(),
-        });
-        const drawEvents: AuditEntry[] = decisions.map((d, i) => ({
-          action: d.status === 'approved' ? 'draw.allocated' : 'draw.rejected',
-          entityType: 'draw',
-          entityId: d.id,
-          data: {
-            from: 'queued',
-            to: d.status,
-            allocationRoundId: id,
-            requested: view.allocations[i]!.requested,
-            allocated: view.allocations[i]!.allocated,
-            ...(d.status === 'approved'
-              ? { quantity: d.quantity, amount: d.amount, hedgeValue: d.hedgeValue }
-              : {}),
-            reason: d.reason,
-          },
-        }));
-        // In order, each call advancing the chain head by its events (lock order: last). The round's own
-        // event goes alone: its data lists every allocation (about 1.6 MB of JCS for 10,000), which a
-        // single event's insert takes as one parameter, while inside a batch's JSON array it would be
-        // escaped, parsed twice and sorted on disk with the batch (PostgreSQL's work_mem).
-        await appendEvents(tx, ctx, now, [
-          { action: 'allocation_round.completed', entityType: 'allocation_round', entityId: id, data: round },
-        ]);
-        for (let at = 0; at < drawEvents.length; at += EVENT_BATCH) {
-          await appendEvents(tx, ctx, now, drawEvents.slice(at, at + EVENT_BATCH));
+        if ((await decided) !== decisions.length) {
+          throw new Error(`allocation round decided ${await decided} of ${decisions.length} queued draws`);
         }
         return round;
       }),

@@ -70,14 +70,48 @@ export function canonicalEvent(body: AuditEventBody): {
   data: string | undefined;
   body: string;
 } {
+  const { seq, ...rest } = body;
+  const open = openCanonicalEvent(rest);
+  return { actor: open.actor, data: open.data, body: closeCanonicalEvent(open.open, seq) };
+}
+
+/** `seq` sorts last in JCS key order: the body of an event is its open text, then `seq`. */
+if (CANONICAL_FIELDS[CANONICAL_FIELDS.length - 1]?.key !== 'seq') {
+  throw new Error('openCanonicalEvent relies on seq being the last field of the canonical body');
+}
+
+/**
+ * An event's canonical body without `seq`, the one field known only once the chain's head is locked:
+ * everything up to `"seq":` (seq sorts last, see the check above). `closeCanonicalEvent` completes it,
+ * so an appender can canonicalise a large batch before it queues on the head's lock; `canonicalEvent`
+ * is built from the two, so the text is the same by construction.
+ */
+export function openCanonicalEvent(body: Omit<AuditEventBody, 'seq'>): {
+  actor: string;
+  data: string | undefined;
+  open: string;
+} {
   const actor = canonicalJson(body.actor) as string;
   const data = canonicalJson(body.data);
   const members: string[] = [];
   for (const { key, kind } of CANONICAL_FIELDS) {
+    if (key === 'seq') continue;
     const value = kind === 'json' ? (key === 'actor' ? actor : data) : JSON.stringify(body[key]);
     if (value !== undefined) members.push(`"${key}":${value}`);
   }
-  return { actor, data, body: `{${members.join(',')}}` };
+  members.push('"seq":');
+  return { actor, data, open: `{${members.join(',')}` };
+}
+
+/**
+ * The canonical body of an event opened by `openCanonicalEvent`, once its seq is known. A value JSON
+ * cannot write (an event parsed from a file without `seq`) leaves the member out, as JCS does.
+ */
+export function closeCanonicalEvent(open: string, seq: number): string {
+  const value = JSON.stringify(seq) as string | undefined;
+  if (value !== undefined) return `${open}${value}}`;
+  const bare = open.slice(0, -'"seq":'.length);
+  return `${bare.endsWith(',') ? bare.slice(0, -1) : bare}}`;
 }
 
 /** `hash = hex(SHA-256(UTF-8(prevHash + "\n" + canonicalBody)))`, the contract's definition. */

@@ -5,12 +5,15 @@ import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
 import {
   type AuditEvent,
+  type AuditEventBody,
   CANONICAL_FIELDS,
   type CanonicalKind,
-  canonicalEvent,
+  type ChainLink,
   chainHash,
+  closeCanonicalEvent,
   GENESIS_HASH,
   hashCanonical,
+  openCanonicalEvent,
 } from './audit.chain.js';
 import { type AuditEventRow, auditEvents, auditHead } from './audit.table.js';
 
@@ -42,39 +45,85 @@ export const toAuditEvent = (row: AuditEventRow): AuditEvent => ({
  */
 export async function appendEvents(db: Db, ctx: Ctx, at: Date, entries: AuditEntry[]): Promise<AuditEvent[]> {
   if (entries.length === 0) return [];
-  const [head] = await runPrepared(db, advanceHead, { count: entries.length });
-  if (!head) throw new Error('audit_head row is missing: migrations did not run');
-  let seq = Number(head[0]) - entries.length;
-  let prevHash = head[1] as string;
+  const pending = prepareEvents(ctx, at, entries);
+  const links = await appendPrepared(db, [pending]);
+  return pending.map(({ body }, i) => {
+    const { seq, prevHash, hash } = links[i]!;
+    return { seq, ...body, prevHash, hash };
+  });
+}
+
+/** An event canonicalised before its place in the chain is known (`prepareEvents`). */
+export interface PreparedEvent {
+  /** The body without `seq`. */
+  body: Omit<AuditEventBody, 'seq'>;
+  /** Its canonical text up to `"seq":` (`openCanonicalEvent`). */
+  open: string;
+  /** Its row for `writeEvents` as JSON members, everything but `seq` and the hashes. */
+  row: string;
+}
+
+/**
+ * Everything of the events that does not depend on the chain's head: their canonical text (but `seq`)
+ * and their rows' JSON. Pure CPU work, so a transaction can do it before it queues on the head's lock
+ * (or while the database runs its earlier statements), leaving only the hashing under the lock.
+ */
+export function prepareEvents(ctx: Ctx, at: Date, entries: AuditEntry[]): PreparedEvent[] {
   const occurredAt = at.toISOString();
   const actor = { sub: ctx.actor.sub, role: ctx.actor.role, companyId: ctx.actor.companyId };
-  const events = entries.map((entry) => {
-    seq++;
-    const body = { seq, occurredAt, actor, requestId: ctx.requestId, ...entry };
-    const canonical = canonicalEvent(body);
-    const hash = hashCanonical(prevHash, canonical.body);
-    const event = { ...body, prevHash, hash };
-    prevHash = hash;
-    return { event, canonical };
+  return entries.map((entry) => {
+    const body = { occurredAt, actor, requestId: ctx.requestId, ...entry };
+    const canonical = openCanonicalEvent(body);
+    // The JCS text itself goes into `actor` and `data`, not a re-serialization: `openCanonicalBody`
+    // relies on it.
+    const row = JSON.stringify({
+      occurred_at: occurredAt,
+      actor: canonical.actor,
+      action: entry.action,
+      entity_type: entry.entityType,
+      entity_id: entry.entityId,
+      data: canonical.data ?? 'null',
+      request_id: ctx.requestId,
+    }).slice(1, -1);
+    return { body, open: canonical.open, row };
   });
-  // The JCS text itself goes into `actor` and `data`, not a re-serialization: `openCanonicalBody`
-  // relies on it.
-  const rows = events.map(({ event: e, canonical }) => ({
-    seq: e.seq,
-    occurred_at: occurredAt,
-    actor: canonical.actor,
-    action: e.action,
-    entity_type: e.entityType,
-    entity_id: e.entityId,
-    data: canonical.data ?? 'null',
-    request_id: e.requestId,
-    prev_hash: e.prevHash,
-    hash: e.hash,
-  }));
-  // Every appender in every process waits on the head's row lock until this transaction commits: the
-  // events and the new head hash are one statement.
-  await runPrepared(db, writeEvents, { rows: JSON.stringify(rows), hash: prevHash });
-  return events.map(({ event }) => event);
+}
+
+/**
+ * Appends prepared events, batch after batch in the given order, advancing the head once by all of
+ * them (its lock: lock order, step 5). Each batch is one `writeEvents` statement, sent without waiting
+ * for the previous one: the database writes a batch while this process hashes the next. Returns each
+ * event's place in the chain, in order.
+ */
+export async function appendPrepared(db: Db, batches: PreparedEvent[][]): Promise<ChainLink[]> {
+  const count = batches.reduce((n, batch) => n + batch.length, 0);
+  if (count === 0) return [];
+  const [head] = await runPrepared(db, advanceHead, { count });
+  if (!head) throw new Error('audit_head row is missing: migrations did not run');
+  let seq = Number(head[0]) - count;
+  let prevHash = head[1] as string;
+  const links: ChainLink[] = [];
+  const writes: Promise<unknown>[] = [];
+  for (const batch of batches) {
+    if (batch.length === 0) continue;
+    const rows: string[] = [];
+    for (const event of batch) {
+      seq++;
+      const hash = hashCanonical(prevHash, closeCanonicalEvent(event.open, seq));
+      rows.push(`{"seq":${seq},"prev_hash":"${prevHash}","hash":"${hash}",${event.row}}`);
+      links.push({ seq, prevHash, hash });
+      prevHash = hash;
+    }
+    // Every appender in every process waits on the head's row lock until this transaction commits: the
+    // events and the new head hash are one statement.
+    const write = runPrepared(db, writeEvents, { rows: `[${rows.join(',')}]`, hash: prevHash });
+    write.catch(() => {}); // awaited below, in order; a failure also fails the statements after it
+    writes.push(write);
+    // Lets the driver send the batch (and read answers) before the next batch is hashed.
+    if (batches.length > 1) await new Promise((resolve) => setImmediate(resolve));
+  }
+  for (const write of writes) await write;
+  return links;
 }
 
 // Hot statements (src/db/prepared.ts): every write in the service runs these, under the head's lock.
