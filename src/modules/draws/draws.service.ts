@@ -291,7 +291,8 @@ export function createDrawService({ db, clock }: Deps) {
         // together, in this order: the writes go out first, so the audit head (which the append's first
         // statement advances) is still the last lock taken, and the head's answer comes back in the
         // same round trip as the writes'. If a write fails, the statements behind it fail too and
-        // the first error (the write's) is the one reported; nothing commits.
+        // the first error (the write's) is the one reported; nothing commits. What goes out while each
+        // lock is held is checked on the wire by test/postgres/draw-submit-pipeline.test.ts.
         await Promise.all([
           insertDraw(tx, draw),
           queue
