@@ -8,9 +8,9 @@ import { percentile } from './stats.js';
 
 /**
  * The "database ceiling" of draw submission: the service's transaction for POST /v1/draws, statement
- * for statement (lock the mineral row and, once it is granted, one read of company, agreement, overdue
- * obligations and the two entitlement sums; the same pure `checkDraw`; insert the draw, update reserved,
- * then append to the audit chain through the one-row head), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
+ * for statement and pipelined the same way (lock the mineral row and, behind it, one read of company,
+ * agreement, overdue obligations and the entitlement figures; the same pure `checkDraw`; insert the draw,
+ * update reserved and advance the one-row audit head together; then the event and the head's hash), run with postgres.js directly — no HTTP, no JWT, no zod, no drizzle — on a
  * pool of the same size and at the same concurrency as the HTTP run. The gap between the two is what the
  * service stack costs.
  */
@@ -37,9 +37,11 @@ class Refusal extends Error {}
 
 async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Promise<void> {
   // As in the service: the mineral row lock, then (once it is granted) one read of everything else the
-  // checks need (company, active agreement, overdue obligations, holds, queued, outstanding, level).
-  const [mineral] = await tx`select * from minerals where code = ${pick.mineralCode} for update`;
-  const [submission] = await tx`select c.status as company_status, a.*,
+  // checks need (company, active agreement, overdue obligations, holds, queued, outstanding, level),
+  // issued behind the lock without waiting for it: one round trip.
+  const [[mineral], [submission]] = await Promise.all([
+    tx`select * from minerals where code = ${pick.mineralCode} for update`,
+    tx`select c.status as company_status, a.*,
          exists (select 1 from obligations
                  where company_id = ${pick.companyId} and status in ('open', 'partially_fulfilled')
                    and due_at < ${new Date()} and quantity_due > quantity_delivered) as overdue,
@@ -55,7 +57,8 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
        left join agreements a on a.company_id = c.id and a.mineral_code = ${pick.mineralCode} and a.status = 'active'
        left join disruption_minerals dm on dm.mineral_code = ${pick.mineralCode} and dm.active
        left join disruptions d on d.id = dm.disruption_id
-       where c.id = ${pick.companyId}`;
+       where c.id = ${pick.companyId}`,
+  ]);
   if (!mineral) throw new Refusal('not-found');
   if (!submission) throw new Refusal('not-found');
   const now = new Date();
@@ -105,9 +108,9 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
     obligationId: null,
     allocations: [],
   };
-  // As in the service: the draw and the new reserved figure in one round trip, then (once both are
-  // done) the audit head's advance, the last lock.
-  await Promise.all([
+  // As in the service: the draw, the new reserved figure and the audit head's advance (the last lock)
+  // in one round trip, in that order.
+  const [, , [head]] = await Promise.all([
     tx`
     insert into draws (id, company_id, mineral_code, agreement_id, quantity, requested_quantity, unit_price,
                        currency, amount, replenishment_days, premium_percent, status, priority_class,
@@ -120,8 +123,8 @@ async function submitDraw(tx: Tx, pick: Pick, quantity: string, sub: string): Pr
             ${now}, ${now}, null, null)`,
     tx`update minerals set reserved = ${dec(mineral.reserved).plus(quantity).toFixed()}
        where code = ${pick.mineralCode} returning *`,
+    tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`,
   ]);
-  const [head] = await tx`update audit_head set seq = seq + 1 where id = 1 returning seq::int as seq, hash`;
   const body = {
     seq: head!.seq as number,
     occurredAt: now.toISOString(),

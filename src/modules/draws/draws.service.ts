@@ -222,11 +222,17 @@ export function createDrawService({ db, clock }: Deps) {
         // class, the holds and the queue) is read by a statement that starts only once this
         // transaction holds the mineral's row lock, so under READ COMMITTED it sees every hold, queued
         // draw, cancellation, round and level change committed before the lock was granted. The lock
-        // is the point in time a draw is judged at.
-        const mineral = await lockMineral(tx, input.mineralCode);
+        // is the point in time a draw is judged at. The read is issued right behind the lock without
+        // waiting for its answer (postgres.js pipelines a transaction's queries in the order they are
+        // issued, and PostgreSQL runs a connection's statements in that order), so both answers come
+        // back in one round trip. It stays a statement of its own: a subquery of the locking statement
+        // would read with the snapshot taken before the lock wait.
+        const [mineral, submission] = await Promise.all([
+          lockMineral(tx, input.mineralCode),
+          // "Overdue" is judged as of the request; the draw is stamped once the lock is granted (below).
+          readSubmission(tx, companyId, input.mineralCode, input.depotId, clock.now()),
+        ]);
         if (!mineral) throw notFound('Mineral', input.mineralCode);
-        // "Overdue" is judged as of the request; the draw is stamped once the lock is granted (below).
-        const submission = await readSubmission(tx, companyId, input.mineralCode, input.depotId, clock.now());
         if (input.depotId && !submission?.depotId) throw notFound('Depot', input.depotId);
         if (!submission) throw notFound('Company', companyId);
         const { agreement } = submission;
@@ -274,20 +280,23 @@ export function createDrawService({ db, clock }: Deps) {
           marketPrice: submission.marketPrice,
           hedgeValue: hedgeValue(submission.marketPrice, terms.unitPrice, input.quantity),
         };
-        // The draw and the mineral's new reserved (or queued) figure: one round trip, in either order
-        // (the mineral row is already locked, and the insert's foreign-key checks do not touch the
-        // audit head). Then the audit append, once both are done: the head is the last lock taken.
+        // Every value is known before the insert (the depot id as stored, decimals normalised by the
+        // view), so the event is built from the same values the response is.
+        const view = drawView(draw, []);
+        // The draw, the mineral's new reserved (or queued) figure and the audit append are issued
+        // together, in this order: the writes go out first, so the audit head (which the append's first
+        // statement advances) is still the last lock taken, and the head's answer comes back in the
+        // same round trip as the writes'. If a write fails, the statements behind it fail too and
+        // the first error (the write's) is the one reported; nothing commits. What goes out while each
+        // lock is held is checked on the wire by test/postgres/draw-submit-pipeline.test.ts.
         await Promise.all([
           insertDraw(tx, draw),
           queue
             ? setQueued(tx, mineral.code, dec(mineral.queued).plus(input.quantity).toFixed())
             : setReserved(tx, mineral.code, dec(mineral.reserved).plus(input.quantity).toFixed()),
-        ]);
-        // Every value is known before the insert (the depot id as stored, decimals normalised by the
-        // view), so the event is built from the same values the response is.
-        const view = drawView(draw, []);
-        await appendEvents(tx, ctx, now, [
-          { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
+          appendEvents(tx, ctx, now, [
+            { action: 'draw.submitted', entityType: 'draw', entityId: draw.id, data: view },
+          ]),
         ]);
         return view;
       }),
