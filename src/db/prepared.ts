@@ -4,8 +4,9 @@ import type { Db } from './types.js';
 
 /**
  * Hot-path statements: rendered to SQL text once, run as server-side prepared statements on whatever
- * handle a repository is given (the pool or a transaction). Use them for the few statements every
- * draw submission and every audit append runs; elsewhere a plain drizzle query reads better.
+ * handle a repository is given (the pool or a transaction). Use them for the statements every draw
+ * submission and every audit append runs, and for the reads every request makes (a draw, a page of
+ * draws, the inventory); elsewhere a plain drizzle query reads better.
  *
  * Why: drizzle renders a query's SQL on every call (on the submission path that was about a quarter
  * of the API process's CPU, BENCHMARKS.md), and runs every query that is not `.prepare()`d unprepared
@@ -85,19 +86,6 @@ export function runPrepared<V extends Record<string, unknown>>(
       (rows) => rows,
     )
     .execute();
-}
-
-/**
- * Runs a drizzle query as a named prepared statement, through drizzle's documented `.prepare(name)`:
- * postgres.js then sends it prepared (described once per connection, afterwards one round trip)
- * instead of describing it first on every call. drizzle still renders the SQL per call; for the few
- * statements where that cost matters, use `preparedStatement` above. Reads every request makes use it.
- */
-export function runAsPrepared<T>(
-  query: { prepare(name: string): { execute(): Promise<T> } },
-  name: string,
-): Promise<T> {
-  return query.prepare(name).execute();
 }
 
 /** A table's columns for a hand-written statement: the select list, and a decoder for those values. */

@@ -1,7 +1,7 @@
 import fastJson from 'fast-json-stringify';
 import type { FastifyInstance } from 'fastify';
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
-import { type ZodType, z } from 'zod';
+import { z } from 'zod';
 
 type SerializerCompiler = Parameters<FastifyInstance['setSerializerCompiler']>[0];
 
@@ -20,28 +20,18 @@ type SerializerCompiler = Parameters<FastifyInstance['setSerializerCompiler']>[0
  * differently from what the schema says.
  */
 export const serializerCompiler: SerializerCompiler = (route) => {
-  const schema = zodSchemaOf(route.schema);
-  if (!schema) return zodSerializerCompiler(route as never);
-  let jsonSchema: Record<string, unknown>;
-  try {
-    jsonSchema = z.toJSONSchema(schema, { io: 'output', target: 'draft-07', reused: 'inline' }) as Record<
-      string,
-      unknown
-    >;
-  } catch {
-    return zodSerializerCompiler(route as never);
-  }
-  return fastJson(jsonSchema as never, { rounding: 'trunc' }) as (data: unknown) => string;
+  const jsonSchema = jsonSchemaOf(route.schema);
+  return jsonSchema ? fastJson(jsonSchema as never) : zodSerializerCompiler(route as never);
 };
 
-function zodSchemaOf(schema: unknown): ZodType | undefined {
-  if (schema instanceof z.ZodType) return schema;
-  if (
-    schema &&
-    typeof schema === 'object' &&
-    'properties' in schema &&
-    schema.properties instanceof z.ZodType
-  )
-    return schema.properties;
-  return undefined;
+/** The JSON Schema of a route's zod response schema; undefined where JSON Schema cannot express it. */
+function jsonSchemaOf(schema: unknown): object | undefined {
+  const wrapped = (schema as { properties?: unknown } | undefined)?.properties;
+  const zod = schema instanceof z.ZodType ? schema : wrapped instanceof z.ZodType ? wrapped : undefined;
+  if (!zod) return undefined;
+  try {
+    return z.toJSONSchema(zod, { io: 'output', target: 'draft-07', reused: 'inline' });
+  } catch {
+    return undefined;
+  }
 }

@@ -9,8 +9,8 @@ import { describeDb } from '../helpers/database.js';
 import { type Reserve, setupReserve } from '../helpers/factories.js';
 
 /**
- * Their reason to be: on PostgreSQL the hot statements (src/db/prepared.ts `runPrepared`) and the
- * per-request reads (`runAsPrepared`) run as server-side prepared statements, described once per
+ * Their reason to be: on PostgreSQL the hot statements and the per-request reads (src/db/prepared.ts
+ * `runPrepared`) run as server-side prepared statements, described once per
  * connection and then one pipelinable round trip each, instead of a describe before every execution.
  * (PGlite runs in process: nothing to prepare, so this is PostgreSQL's project only.)
  */

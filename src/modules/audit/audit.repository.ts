@@ -1,5 +1,6 @@
 import { type AnyColumn, and, asc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { RenderedLine, SeqQuery } from '../../db/export.js';
+import { letDriverRun, StatementPipeline } from '../../db/pipeline.js';
 import { preparedStatement, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
 import type { Ctx } from '../../domain/actor.js';
@@ -103,7 +104,7 @@ export async function appendPrepared(db: Db, batches: PreparedEvent[][]): Promis
   let seq = Number(head[0]) - count;
   let prevHash = head[1] as string;
   const links: ChainLink[] = [];
-  const writes: Promise<unknown>[] = [];
+  const writes = new StatementPipeline();
   for (const batch of batches) {
     if (batch.length === 0) continue;
     const rows: string[] = [];
@@ -116,13 +117,11 @@ export async function appendPrepared(db: Db, batches: PreparedEvent[][]): Promis
     }
     // Every appender in every process waits on the head's row lock until this transaction commits: the
     // events and the new head hash are one statement.
-    const write = runPrepared(db, writeEvents, { rows: `[${rows.join(',')}]`, hash: prevHash });
-    write.catch(() => {}); // awaited below, in order; a failure also fails the statements after it
-    writes.push(write);
+    writes.add(runPrepared(db, writeEvents, { rows: `[${rows.join(',')}]`, hash: prevHash }));
     // Lets the driver send the batch (and read answers) before the next batch is hashed.
-    if (batches.length > 1) await new Promise((resolve) => setImmediate(resolve));
+    if (batches.length > 1) await letDriverRun();
   }
-  for (const write of writes) await write;
+  await writes.settle();
   return links;
 }
 

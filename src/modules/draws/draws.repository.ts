@@ -23,12 +23,14 @@ import {
   entitlementUse,
 } from './draws.table.js';
 
+const drawRow = rowOf(draws);
+
 // The reads every draw request makes are rendered once too (src/db/prepared.ts) and decoded by
 // `rowOf`: building a drizzle select and mapping its rows per request was a third of a draws page's
 // CPU (BENCHMARKS.md, issue 12).
 const findDrawStatement = preparedStatement<{ id: string }>(
   'find_draw',
-  sql`select ${rowOf(draws).columns} from ${draws} where ${draws.id} = ${sql.placeholder('id')}`,
+  sql`select ${drawRow.columns} from ${draws} where ${draws.id} = ${sql.placeholder('id')}`,
 );
 
 export async function findDraw(db: Db, id: string): Promise<DrawRow | undefined> {
@@ -41,7 +43,7 @@ export type ShownDraw = DrawRow & { allocations: DrawAllocationRow[] };
 
 // The allocations ride along as one `text[]` column of "lotId quantity" pairs (by lot), so a read
 // of one draw or of a page is one statement and one round trip, not two.
-const shownDrawColumns = sql`${rowOf(draws).columns}, array(
+const shownDrawColumns = sql`${drawRow.columns}, array(
   select ${drawAllocations.lotId}::text || ' ' || ${drawAllocations.quantity}::text from ${drawAllocations}
   where ${drawAllocations.drawId} = ${draws.id} order by ${drawAllocations.lotId})`;
 
@@ -73,7 +75,6 @@ export async function lockDraw(db: Db, id: string): Promise<DrawRow | undefined>
 }
 
 // Hot statements (src/db/prepared.ts): every submission runs `insertDraw` and `readSubmission`.
-const drawRow = rowOf(draws);
 const insertDrawStatement = preparedStatement<Record<string, unknown>>(
   'insert_draw',
   insertEveryColumn(draws),

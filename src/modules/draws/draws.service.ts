@@ -51,11 +51,14 @@ const ownedBy = (actor: Actor, draw: DrawRow) =>
   actor.role !== 'company' || draw.companyId === actor.companyId;
 
 export function createDrawService({ db, clock }: Deps) {
-  /** Reads a draw the actor may see (another company's draw is "not found"). */
-  async function visibleDraw(tx: Db, actor: Actor, id: string): Promise<DrawRow> {
-    const draw = await findDraw(tx, id);
+  /** A draw the actor may see (another company's draw is "not found"). */
+  function visible<T extends DrawRow>(actor: Actor, id: string, draw: T | undefined): T {
     if (!draw || !ownedBy(actor, draw)) throw notFound('Draw', id);
     return draw;
+  }
+
+  async function visibleDraw(tx: Db, actor: Actor, id: string): Promise<DrawRow> {
+    return visible(actor, id, await findDraw(tx, id));
   }
 
   /**
@@ -370,8 +373,7 @@ export function createDrawService({ db, clock }: Deps) {
       }),
 
     async get(actor: Actor, id: string): Promise<Draw> {
-      const draw = await findShownDraw(db, id);
-      if (!draw || !ownedBy(actor, draw)) throw notFound('Draw', id);
+      const draw = visible(actor, id, await findShownDraw(db, id));
       return drawView(draw, draw.allocations);
     },
 
