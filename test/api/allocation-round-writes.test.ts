@@ -143,12 +143,18 @@ describeDb('allocation round writes', () => {
     expect(verify.body).toMatchObject({ valid: true, firstInvalidSeq: null });
   });
 
-  it('stores audit data with lz4 where the server has it (PostgreSQL), the default elsewhere (PGlite)', async () => {
-    const [column] = rowsOf(
-      await t.database.db.execute(sql`select attcompression::text as method from pg_attribute
-        where attrelid = 'audit_events'::regclass and attname = 'data'`),
+  it('stores audit data and round allocations with lz4 where the server has it (PostgreSQL), the default elsewhere (PGlite)', async () => {
+    const columns = rowsOf(
+      await t.database.db.execute(sql`select attrelid::regclass::text as "table", attcompression::text as method
+        from pg_attribute
+        where (attrelid, attname) in (('audit_events'::regclass, 'data'), ('allocation_rounds'::regclass, 'allocations'))
+        order by 1`),
     );
-    expect(column!.method).toBe(onPostgres ? 'l' : '');
+    const method = onPostgres ? 'l' : '';
+    expect(columns).toEqual([
+      { table: 'allocation_rounds', method },
+      { table: 'audit_events', method },
+    ]);
   });
 
   it('holds both hashes to 64 lowercase hex digits (the check migration 0009 rewrote)', async () => {

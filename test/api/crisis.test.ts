@@ -740,7 +740,9 @@ describeDb('crisis operations', () => {
       const res = await round(t, { mineralCode: r.mineralCode });
       const rows = rowsOf(
         await t.database.db.execute(
-          sql`select position, draw_id from allocation_round_allocations where round_id = ${res.body.id} order by position`,
+          sql`select a.position, a.allocation->>'drawId' as draw_id
+            from allocation_rounds r, json_array_elements(r.allocations) with ordinality as a(allocation, position)
+            where r.id = ${res.body.id} order by a.position`,
         ),
       );
       expect(rows.map((x) => x.draw_id)).toEqual(

@@ -174,9 +174,10 @@ describeDb('crisis races across API processes (PostgreSQL)', () => {
       await sql`select id, status, quantity::text, requested_quantity::text, allocation_round_id, reason
       from draws where mineral_code = ${code}`;
     expect(draws.filter((d) => d.status === 'queued')).toHaveLength(0);
-    const allocations = await sql`select a.draw_id, count(*)::int as n, sum(a.allocated)::text as allocated
-      from allocation_round_allocations a join allocation_rounds r on r.id = a.round_id
-      where r.mineral_code = ${code} group by a.draw_id`;
+    const allocations = await sql`select a->>'drawId' as draw_id, count(*)::int as n,
+        sum((a->>'allocated')::numeric)::text as allocated
+      from allocation_rounds r cross join json_array_elements(r.allocations) a
+      where r.mineral_code = ${code} group by a->>'drawId'`;
     const byDraw = new Map(allocations.map((a) => [a.draw_id as string, a]));
     const cancelEvents = await sql`select entity_id, data->>'from' as "from", actor->>'role' as role, seq
       from audit_events where action = 'draw.cancelled' and entity_id in ${sql(draws.map((d) => d.id as string))}`;

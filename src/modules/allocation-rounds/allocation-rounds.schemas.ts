@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { normalize } from '../../domain/decimal.js';
 import { DecimalOut, MineralCode, PageQuery, page, Quantity, TimestampOut } from '../../http/schemas.js';
 import { PRIORITY_CLASSES } from '../agreements/agreements.table.js';
-import type { AllocationRoundAllocationRow, AllocationRoundRow } from './allocation-rounds.table.js';
+import type { AllocationRoundRow } from './allocation-rounds.table.js';
 
 export const AllocationRoundRun = z
   .strictObject({
@@ -48,10 +48,7 @@ export const AllocationRoundList = page(AllocationRound);
 export const AllocationRoundListQuery = z.strictObject({ ...PageQuery, mineral: MineralCode.optional() });
 export type AllocationRoundListQuery = z.infer<typeof AllocationRoundListQuery>;
 
-export const roundView = (
-  row: AllocationRoundRow,
-  allocations: AllocationRoundAllocationRow[],
-): AllocationRound => ({
+export const roundView = (row: AllocationRoundRow): AllocationRound => ({
   id: row.id,
   mineralCode: row.mineralCode,
   disruptionId: row.disruptionId,
@@ -61,11 +58,5 @@ export const roundView = (
   allocatedTotal: normalize(row.allocatedTotal),
   floorUsed: normalize(row.floorUsed),
   createdAt: row.createdAt.toISOString(),
-  allocations: allocations.map((a) => ({
-    drawId: a.drawId,
-    companyId: a.companyId,
-    priorityClass: a.priorityClass,
-    requested: normalize(a.requested),
-    allocated: normalize(a.allocated),
-  })),
+  allocations: row.allocations,
 });

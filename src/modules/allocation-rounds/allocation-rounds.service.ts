@@ -11,7 +11,7 @@ import { appendPrepared, type PreparedEvent, prepareEvents } from '../audit/audi
 import { activeDisruptions } from '../disruptions/disruptions.repository.js';
 import { decideQueuedDraws, eligibleQueuedCompanies, queuedDraws } from '../draws/draws.repository.js';
 import { aboveFloor, drawable, type Level } from '../draws/draws.rules.js';
-import { lockMineral, updateMineral } from '../minerals/minerals.repository.js';
+import { lockMineral, setReservedAndQueued } from '../minerals/minerals.repository.js';
 import {
   allocationsOf,
   drawDecisions,
@@ -19,13 +19,7 @@ import {
   rationQueue,
   roundEvent,
 } from './allocation-rounds.outcome.js';
-import {
-  allocationsOfRounds,
-  findRound,
-  insertRound,
-  insertRoundAllocations,
-  listRounds,
-} from './allocation-rounds.repository.js';
+import { findRound, insertRound, listRounds } from './allocation-rounds.repository.js';
 import { fromThousandths } from './allocation-rounds.rules.js';
 import {
   type AllocationRound,
@@ -103,7 +97,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
      * Runs (or, with dryRun, previews) an allocation round over a mineral's queued draws, in one
      * transaction under the mineral's lock: submissions, cancellations and other rounds of the mineral
      * serialize with it, so every queued draw is decided exactly once. The writes are set-based: one
-     * statement for the round's allocations, one for all the draws, events in batches.
+     * statement for the round with its allocations, one for all the draws, events in batches.
      */
     run: (ctx: Ctx, input: AllocationRoundRun): Promise<AllocationRound> =>
       inTransaction(db, async (tx) => {
@@ -126,27 +120,14 @@ export function createAllocationRoundService({ db, clock }: Deps) {
             allocatedTotal: view.allocatedTotal,
             floorUsed: view.floorUsed,
             createdAt: now,
+            allocations: view.allocations,
           }),
-        );
-        writes.add(
-          insertRoundAllocations(
-            tx,
-            id,
-            view.allocations.map((a, position) => ({
-              position,
-              drawId: a.drawId,
-              companyId: a.companyId,
-              priorityClass: a.priorityClass,
-              requested: a.requested,
-              allocated: a.allocated,
-            })),
-          ),
         );
         await letDriverRun();
         const decisions = drawDecisions(queue, result, view.allocations);
         const decided = writes.add(decideQueuedDraws(tx, id, now, decisions));
         writes.add(
-          updateMineral(tx, mineral.code, {
+          setReservedAndQueued(tx, mineral.code, {
             reserved: dec(mineral.reserved).plus(view.allocatedTotal).toFixed(),
             queued: dec(mineral.queued).minus(view.requestedTotal).toFixed(),
           }),
@@ -175,7 +156,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
     async get(id: string): Promise<AllocationRound> {
       const row = await findRound(db, id);
       if (!row) throw notFound('Allocation round', id);
-      return roundView(row, (await allocationsOfRounds(db, [id])).get(id) ?? []);
+      return roundView(row);
     },
 
     async list(query: AllocationRoundListQuery): Promise<Page<AllocationRound>> {
@@ -185,11 +166,7 @@ export function createAllocationRoundService({ db, clock }: Deps) {
         decodeCursor(query.cursor),
         query.limit,
       );
-      const allocations = await allocationsOfRounds(
-        db,
-        rows.slice(0, query.limit).map((r) => r.id),
-      );
-      return toPage(rows, query.limit, (r) => roundView(r, allocations.get(r.id) ?? []));
+      return toPage(rows, query.limit, roundView);
     },
   };
 }

@@ -1,12 +1,27 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { check, index, json, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { instant, quantity } from '../../db/columns.js';
-import { PRIORITY_CLASSES } from '../agreements/agreements.table.js';
-import { companies } from '../companies/companies.table.js';
+import type { PriorityClass } from '../agreements/agreements.table.js';
 import { disruptions } from '../disruptions/disruptions.table.js';
 import { minerals } from '../minerals/minerals.table.js';
 
-/** A completed allocation round: the figures it rationed by. Its decisions are in the allocations. */
+/** One decided draw of a round, as the API shows it (quantities as normalised decimal text). */
+export interface StoredAllocation {
+  drawId: string;
+  companyId: string;
+  priorityClass: PriorityClass;
+  requested: string;
+  allocated: string;
+}
+
+/**
+ * A completed allocation round: the figures it rationed by, and its decisions in the round's order
+ * (class, createdAt, id). The decisions are one document, written once with the round and only ever
+ * read whole with it: a row per decision cost a 10,000-draw round a fifth of its database time, two
+ * thirds of that in foreign-key checks of ids copied from draws that the same transaction holds under
+ * the mineral's lock (BENCHMARKS.md). Each decided draw points back at its round
+ * (draws.allocation_round_id, a foreign key).
+ */
 export const allocationRounds = pgTable(
   'allocation_rounds',
   {
@@ -21,6 +36,7 @@ export const allocationRounds = pgTable(
     allocatedTotal: quantity('allocated_total').notNull(),
     floorUsed: quantity('floor_used').notNull(),
     createdAt: instant('created_at').notNull(),
+    allocations: json('allocations').$type<StoredAllocation[]>().notNull(),
   },
   (t) => [
     index('allocation_rounds_created_idx').on(t.createdAt, t.id),
@@ -31,34 +47,7 @@ export const allocationRounds = pgTable(
       'allocation_rounds_totals_check',
       sql`${t.allocatedTotal} >= 0 and ${t.allocatedTotal} <= ${t.supply} and ${t.allocatedTotal} <= ${t.requestedTotal} and ${t.floorUsed} >= 0`,
     ),
+    check('allocation_rounds_allocations_array', sql`json_typeof(${t.allocations}) = 'array'`),
   ],
 );
 export type AllocationRoundRow = typeof allocationRounds.$inferSelect;
-
-/** One decided draw of a round, at its position in the round's order (class, createdAt, id). */
-export const allocationRoundAllocations = pgTable(
-  'allocation_round_allocations',
-  {
-    roundId: uuid('round_id')
-      .notNull()
-      .references(() => allocationRounds.id),
-    position: integer('position').notNull(),
-    // Not a foreign key to draws: the draws are updated in the same transaction, and the round is the
-    // record of what was decided; a draw is decided by at most one round (draws.allocation_round_id).
-    drawId: uuid('draw_id').notNull(),
-    companyId: uuid('company_id')
-      .notNull()
-      .references(() => companies.id),
-    priorityClass: text('priority_class', { enum: PRIORITY_CLASSES }).notNull(),
-    requested: quantity('requested').notNull(),
-    allocated: quantity('allocated').notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.roundId, t.position] }),
-    check(
-      'allocation_round_allocations_check',
-      sql`${t.requested} > 0 and ${t.allocated} >= 0 and ${t.allocated} <= ${t.requested}`,
-    ),
-  ],
-);
-export type AllocationRoundAllocationRow = typeof allocationRoundAllocations.$inferSelect;

@@ -8,7 +8,7 @@ import {
   runPrepared,
 } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
-import { textColumn } from '../../db/unnest.js';
+import { columnText, textColumn } from '../../db/unnest.js';
 import { type AgreementRow, agreements } from '../agreements/agreements.table.js';
 import { type CompanyRow, companies } from '../companies/companies.table.js';
 import { existingDepotId } from '../depots/depots.repository.js';
@@ -329,7 +329,35 @@ export interface DrawDecisionValues {
 /**
  * Decides every draw of a round in ONE statement: a parameter per column (`textColumn`), joined to the
  * draws. Only queued draws are touched; the caller compares the count with the number of decisions.
+ * Prepared: the round pipelines its writes, and an unprepared statement holds the ones behind it until
+ * the database has described it.
  */
+const decideQueuedDrawsStatement = preparedStatement<{
+  roundId: string;
+  at: string;
+  ids: string;
+  statuses: string;
+  quantities: string;
+  amounts: string;
+  hedgeValues: string;
+  reasons: string;
+}>(
+  'decide_queued_draws',
+  sql`with decided as (update ${draws} as d set
+      status = v.status, quantity = coalesce(v.quantity, d.quantity), amount = coalesce(v.amount, d.amount),
+      hedge_value = coalesce(v.hedge_value, d.hedge_value),
+      reason = v.reason,
+      decided_at = ${sql.placeholder('at')}::timestamptz, updated_at = ${sql.placeholder('at')}::timestamptz,
+      allocation_round_id = ${sql.placeholder('roundId')}::uuid
+    from unnest(${textColumn('ids')}::uuid[], ${textColumn('statuses')},
+      ${textColumn('quantities')}::numeric[], ${textColumn('amounts')}::numeric[],
+      ${textColumn('hedgeValues')}::numeric[], ${textColumn('reasons')})
+      as v(id, status, quantity, amount, hedge_value, reason)
+    where d.id = v.id and d.status = 'queued'
+    returning 1)
+    select count(*)::int as n from decided`,
+);
+
 export async function decideQueuedDraws(
   db: Db,
   roundId: string,
@@ -337,21 +365,16 @@ export async function decideQueuedDraws(
   decisions: DrawDecisionValues[],
 ): Promise<number> {
   if (decisions.length === 0) return 0;
-  const column = (value: (d: DrawDecisionValues) => string | null) => textColumn(decisions.map(value));
-  const result = await db.execute(sql`
-    with decided as (update ${draws} as d set
-      status = v.status, quantity = coalesce(v.quantity, d.quantity), amount = coalesce(v.amount, d.amount),
-      hedge_value = coalesce(v.hedge_value, d.hedge_value),
-      reason = v.reason,
-      decided_at = ${at.toISOString()}::timestamptz, updated_at = ${at.toISOString()}::timestamptz,
-      allocation_round_id = ${roundId}::uuid
-    from unnest(${column((d) => d.id)}::uuid[], ${column((d) => d.status)},
-      ${column((d) => d.quantity)}::numeric[], ${column((d) => d.amount)}::numeric[],
-      ${column((d) => d.hedgeValue)}::numeric[], ${column((d) => d.reason)})
-      as v(id, status, quantity, amount, hedge_value, reason)
-    where d.id = v.id and d.status = 'queued'
-    returning 1)
-    select count(*)::int as n from decided`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[];
-  return Number(rows[0]?.n ?? 0);
+  const column = (value: (d: DrawDecisionValues) => string | null) => columnText(decisions.map(value));
+  const [row] = await runPrepared(db, decideQueuedDrawsStatement, {
+    roundId,
+    at: at.toISOString(),
+    ids: column((d) => d.id),
+    statuses: column((d) => d.status),
+    quantities: column((d) => d.quantity),
+    amounts: column((d) => d.amount),
+    hedgeValues: column((d) => d.hedgeValue),
+    reasons: column((d) => d.reason),
+  });
+  return Number(row?.[0] ?? 0);
 }

@@ -87,6 +87,21 @@ export async function setQueued(db: Db, code: string, queued: string): Promise<M
   return mineralRow.decode(row);
 }
 
+const setReservedAndQueuedStatement = preparedStatement<{ code: string; reserved: string; queued: string }>(
+  'set_mineral_reserved_and_queued',
+  sql`update ${minerals} set reserved = ${sql.placeholder('reserved')}, queued = ${sql.placeholder('queued')}
+    where ${minerals.code} = ${sql.placeholder('code')}`,
+);
+
+/** What an allocation round moves: queued quantity out, the allocations' holds in (one statement). */
+export async function setReservedAndQueued(
+  db: Db,
+  code: string,
+  figures: { reserved: string; queued: string },
+): Promise<void> {
+  await runPrepared(db, setReservedAndQueuedStatement, { code, ...figures });
+}
+
 /** Locks several mineral rows in code order (lock order 2: sorted, so two such transactions never deadlock). */
 export async function lockMinerals(db: Db, codes: readonly string[]): Promise<MineralRow[]> {
   const sorted = [...new Set(codes)].sort();
