@@ -90,6 +90,28 @@ describeDb('allocation round writes', () => {
     expect(verify.body).toMatchObject({ valid: true, firstInvalidSeq: null });
   });
 
+  it('stores request ids and texts that read like a null mark or hold separators as they are', async () => {
+    const db = t.database.db;
+    const before = await headSeq(db);
+    // Printable request ids are accepted from X-Request-Id: `\N` is COPY's null mark, and commas
+    // separated the set-based writes' other columns.
+    const odd = { ...ctx, requestId: '\\N' };
+    const entries = [
+      { action: 'draw.allocated', entityType: 'draw', entityId: 'd-n', data: { text: '\\N', list: 'a,b' } },
+      { action: 'draw.allocated', entityType: 'draw', entityId: 'd-m', data: { text: '' } },
+    ];
+    await inTransaction(db, (tx) => appendPrepared(tx, [prepareEvents(odd, new Date(), entries)]));
+    const stored = rowsOf(
+      await db.execute(
+        sql`select request_id, data::text as data from audit_events where seq > ${before} order by seq`,
+      ),
+    );
+    expect(stored).toEqual([
+      { request_id: '\\N', data: canonicalize(entries[0]!.data) },
+      { request_id: '\\N', data: canonicalize(entries[1]!.data) },
+    ]);
+  });
+
   it('an opened body closes to the canonical body, with or without seq', () => {
     const body = {
       seq: 42,
