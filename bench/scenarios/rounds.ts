@@ -240,10 +240,11 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
           `allocated ${last?.allocatedTotal} t), ${QUEUED + 1} audit events appended in batches; ${chain!.n} events in the chain`,
       );
       s.notes.push(
-        'the round: lock the mineral, read the queue with weights and eligibility, ration, insert the round, ' +
-          'all allocations in one INSERT … SELECT FROM unnest(…), all draws in one UPDATE … FROM unnest(…) (a text ' +
-          'parameter per column), the mineral row, the round event alone, then the draw events in batches of 2,000 ' +
-          '(canonicalisation and hashing included)',
+        'the round: lock the mineral, read the queue with weights and eligibility, ration, insert the round with ' +
+          'its allocations (one JSON document), all draws in one UPDATE … FROM unnest(…) (a text parameter per ' +
+          'column), the mineral row, the round event alone, then the draw events in batches of 2,000 (a text ' +
+          'parameter per column; canonicalisation and hashing included), all as prepared statements sent without ' +
+          'waiting for each other'
       );
       s.data = {
         rounds,
