@@ -33,3 +33,32 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Runs `work` while another transaction (on `other`) holds the lock `lockSql` takes, and returns what
+ * `sent` (a driver's debug log) held once the work's backend waited on that lock: every statement the
+ * work had issued by then, since postgres.js writes what it pipelines at once. Deterministic, no timing.
+ */
+export async function sentWhileBlocked(
+  other: postgres.Sql,
+  lockSql: string,
+  sent: string[],
+  work: () => Promise<unknown>,
+): Promise<string[]> {
+  let during: string[] = [];
+  let running: Promise<unknown> | undefined;
+  await other.begin(async (tx) => {
+    await tx.unsafe(lockSql);
+    sent.length = 0;
+    running = work();
+    for (;;) {
+      const [waiting] = await tx`select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`;
+      if (waiting!.n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    during = [...sent];
+  });
+  await running;
+  return during;
+}

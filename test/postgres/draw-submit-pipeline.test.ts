@@ -7,7 +7,7 @@ import type { Deps } from '../../src/deps.js';
 import type { Ctx } from '../../src/domain/actor.js';
 import { createDrawService } from '../../src/modules/draws/draws.service.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, describeDb, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, describeDb, sentWhileBlocked, type TestDatabase } from '../helpers/database.js';
 import { type Reserve, setupReserve } from '../helpers/factories.js';
 
 /**
@@ -69,30 +69,11 @@ describeDb('draw submission on the wire (PostgreSQL)', () => {
     await database?.drop();
   });
 
-  /** Runs a submission while `lockSql` holds a lock in another transaction; what it sent meanwhile. */
-  async function sentWhileBlocked(lockSql: string): Promise<string[]> {
-    let during: string[] = [];
-    let submission: Promise<unknown> | undefined;
-    await other.begin(async (tx) => {
-      await tx.unsafe(lockSql);
-      sent.length = 0;
-      submission = submit();
-      // Wait until the submission's backend waits on the lock; everything it had issued by then (in
-      // the same write, see postgres.js `execute`) has been logged by the debug hook.
-      for (;;) {
-        const [waiting] = await tx`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`;
-        if (waiting!.n > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      during = [...sent];
-    });
-    await submission;
-    return during;
-  }
+  /** What a submission had sent when it waited on the lock `lockSql` holds in another transaction. */
+  const blockedSubmission = (lockSql: string) => sentWhileBlocked(other, lockSql, sent, submit);
 
   it('sends the check read behind the mineral lock, before the lock is granted', async () => {
-    const during = await sentWhileBlocked(
+    const during = await blockedSubmission(
       `select 1 from minerals where code = '${r.mineralCode}' for update`,
     );
     expect(during).toEqual(['begin', 'lock mineral', 'read submission']);
@@ -100,7 +81,7 @@ describeDb('draw submission on the wire (PostgreSQL)', () => {
 
   it('sends the draw writes and the audit head advance together, the head last', async () => {
     // FOR UPDATE on the company blocks the draw insert's foreign-key check (KEY SHARE on the company).
-    const during = await sentWhileBlocked(`select 1 from companies where id = '${r.companyId}' for update`);
+    const during = await blockedSubmission(`select 1 from companies where id = '${r.companyId}' for update`);
     expect(during).toEqual([
       'begin',
       'lock mineral',

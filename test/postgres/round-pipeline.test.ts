@@ -8,7 +8,7 @@ import type { Ctx } from '../../src/domain/actor.js';
 import { createAllocationRoundService } from '../../src/modules/allocation-rounds/allocation-rounds.service.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { declare, draw, member } from '../helpers/crisis.js';
-import { createTestDatabase, describeDb, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, describeDb, sentWhileBlocked, type TestDatabase } from '../helpers/database.js';
 import { type Reserve, setupReserve } from '../helpers/factories.js';
 
 /**
@@ -80,21 +80,12 @@ describeDb('allocation round on the wire (PostgreSQL)', () => {
 
   it('sends the round, the decisions, the mineral figures and the head advance without waiting', async () => {
     const [held] = await queue();
-    let during: string[] = [];
-    let round: Promise<unknown> | undefined;
-    await other.begin(async (tx) => {
-      await tx`select 1 from draws where id = ${held!} for update`;
-      sent.length = 0;
-      round = run();
-      for (;;) {
-        const [waiting] = await tx`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`;
-        if (waiting!.n > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      during = [...sent];
-    });
-    await round;
+    const during = await sentWhileBlocked(
+      other,
+      `select 1 from draws where id = '${held}' for update`,
+      sent,
+      run,
+    );
     expect(during).toEqual([
       'begin',
       'lock mineral',
