@@ -244,7 +244,7 @@ export async function roundsScenario(_plan: Plan): Promise<Section> {
           'its allocations (one JSON document), all draws in one UPDATE … FROM unnest(…) (a text parameter per ' +
           'column), the mineral row, the round event alone, then the draw events in batches of 2,000 (a text ' +
           'parameter per column; canonicalisation and hashing included), all as prepared statements sent without ' +
-          'waiting for each other'
+          'waiting for each other',
       );
       s.data = {
         rounds,
