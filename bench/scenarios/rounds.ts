@@ -2,16 +2,15 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/client.js';
 import { systemClock } from '../../src/domain/clock.js';
-import { dec, max, ZERO } from '../../src/domain/decimal.js';
+import { dec } from '../../src/domain/decimal.js';
 import {
-  allocationsOf,
   drawDecisions,
   drawEvents,
   rationQueue,
   roundEvent,
+  roundPreview,
 } from '../../src/modules/allocation-rounds/allocation-rounds.outcome.js';
 import {
-  fromThousandths,
   type QueuedDraw,
   ration,
   toThousandths,
@@ -101,20 +100,18 @@ async function queueOf(db: BenchDatabase, code: string): Promise<QueuedDraw[]> {
  */
 function roundInMemory(queue: QueuedDrawRow[], eligible: Set<string>, supply: string): number {
   const result = rationQueue(queue, eligible, supply);
-  const allocations = allocationsOf(result);
-  const allocatedTotal = dec(fromThousandths(result.allocatedTotal));
   const round = {
+    ...roundPreview(result, {
+      mineralCode: 'ROUND',
+      disruptionId: null,
+      level: 'none',
+      supply: dec(supply),
+      aboveFloor: dec(supply),
+    }),
     id: '00000000-0000-4000-8000-000000000000',
-    mineralCode: 'ROUND',
-    disruptionId: null,
-    level: 'none' as const,
-    supply: dec(supply).toFixed(),
-    requestedTotal: fromThousandths(result.requestedTotal),
-    allocatedTotal: allocatedTotal.toFixed(),
-    floorUsed: max(ZERO, allocatedTotal.minus(supply)).toFixed(),
     createdAt: new Date().toISOString(),
-    allocations,
   };
+  const { allocations } = round;
   const decisions = drawDecisions(queue, result, allocations);
   const entries = [roundEvent(round), ...drawEvents(round.id, decisions, allocations)];
   let prev = GENESIS_HASH;

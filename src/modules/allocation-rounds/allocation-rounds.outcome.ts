@@ -1,6 +1,7 @@
+import { type Decimal, dec, max, ZERO } from '../../domain/decimal.js';
 import type { AuditEntry } from '../audit/audit.repository.js';
 import type { DrawDecisionValues, QueuedDrawRow } from '../draws/draws.repository.js';
-import { repriceAllocated } from '../draws/draws.rules.js';
+import { type Level, repriceAllocated } from '../draws/draws.rules.js';
 import { fromThousandths, type Rationing, ration, toThousandths } from './allocation-rounds.rules.js';
 import type { AllocationRound } from './allocation-rounds.schemas.js';
 
@@ -31,7 +32,7 @@ export function rationQueue(
 }
 
 /** The round's allocations as the API shows them, in the round's order. */
-export const allocationsOf = (result: Rationing): AllocationRound['allocations'] =>
+const allocationsOf = (result: Rationing): AllocationRound['allocations'] =>
   result.decisions.map((d) => ({
     drawId: d.drawId,
     companyId: d.companyId,
@@ -39,6 +40,36 @@ export const allocationsOf = (result: Rationing): AllocationRound['allocations']
     requested: fromThousandths(d.requested),
     allocated: fromThousandths(d.allocated),
   }));
+
+/**
+ * The round as the API shows it before it is stored (a dry run shows it so: no id, no time): the
+ * figures it rationed by and its allocations. `floorUsed` is what the allocations took beyond the
+ * stock above the floor.
+ */
+export function roundPreview(
+  result: Rationing,
+  figures: {
+    mineralCode: string;
+    disruptionId: string | null;
+    level: Level;
+    supply: Decimal;
+    aboveFloor: Decimal;
+  },
+): AllocationRound {
+  const allocatedTotal = dec(fromThousandths(result.allocatedTotal));
+  return {
+    id: null,
+    mineralCode: figures.mineralCode,
+    disruptionId: figures.disruptionId,
+    level: figures.level,
+    supply: figures.supply.toFixed(),
+    requestedTotal: fromThousandths(result.requestedTotal),
+    allocatedTotal: allocatedTotal.toFixed(),
+    floorUsed: max(ZERO, allocatedTotal.minus(figures.aboveFloor)).toFixed(),
+    createdAt: null,
+    allocations: allocationsOf(result),
+  };
+}
 
 /**
  * Each draw's new values: an allocated draw re-priced on what it got; a rejected one keeps its quantity

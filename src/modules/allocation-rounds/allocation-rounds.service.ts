@@ -4,7 +4,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import type { Ctx } from '../../domain/actor.js';
-import { dec, max, ZERO } from '../../domain/decimal.js';
+import { dec } from '../../domain/decimal.js';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { appendPrepared, type PreparedEvent, prepareEvents } from '../audit/audit.repository.js';
@@ -13,14 +13,13 @@ import { decideQueuedDraws, eligibleQueuedCompanies, queuedDraws } from '../draw
 import { aboveFloor, drawable, type Level } from '../draws/draws.rules.js';
 import { lockMineral, setReservedAndQueued } from '../minerals/minerals.repository.js';
 import {
-  allocationsOf,
   drawDecisions,
   drawEvents,
   rationQueue,
   roundEvent,
+  roundPreview,
 } from './allocation-rounds.outcome.js';
 import { findRound, insertRound, listRounds } from './allocation-rounds.repository.js';
-import { fromThousandths } from './allocation-rounds.rules.js';
 import {
   type AllocationRound,
   type AllocationRoundListQuery,
@@ -71,25 +70,14 @@ export function createAllocationRoundService({ db, clock }: Deps) {
       );
     }
     const result = rationQueue(queue, eligible, supply.toFixed());
-    const allocatedTotal = dec(fromThousandths(result.allocatedTotal));
-    return {
-      now,
-      mineral,
-      queue,
-      result,
-      view: {
-        id: null,
-        mineralCode: mineral.code,
-        disruptionId: active?.disruptionId ?? null,
-        level,
-        supply: supply.toFixed(),
-        requestedTotal: fromThousandths(result.requestedTotal),
-        allocatedTotal: allocatedTotal.toFixed(),
-        floorUsed: max(ZERO, allocatedTotal.minus(above)).toFixed(),
-        createdAt: null,
-        allocations: allocationsOf(result),
-      } satisfies AllocationRound as AllocationRound,
-    };
+    const view = roundPreview(result, {
+      mineralCode: mineral.code,
+      disruptionId: active?.disruptionId ?? null,
+      level,
+      supply,
+      aboveFloor: above,
+    });
+    return { now, mineral, queue, result, view };
   }
 
   return {

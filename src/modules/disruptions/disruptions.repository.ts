@@ -2,6 +2,7 @@ import { and, asc, eq, exists, inArray, sql } from 'drizzle-orm';
 import { afterCursor, type CreationCursor } from '../../db/pagination.js';
 import { preparedStatementFamily, runPrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/types.js';
+import { columnText, textColumn } from '../../db/unnest.js';
 import {
   type DisruptionLevel,
   type DisruptionRow,
@@ -81,15 +82,14 @@ export async function mineralCodesOf(db: Db, ids: string[]): Promise<Map<string,
   return byDisruption;
 }
 
-// Every inventory read and draw submission asks this: rendered once (src/db/prepared.ts), the codes
-// in one text parameter (mineral codes never contain a comma).
+// Rendered once (src/db/prepared.ts), the codes in one text parameter (`textColumn`).
 const activeDisruptionsStatement = preparedStatementFamily<'codes', { codes?: string }>(
   'active_disruptions',
   (present) =>
     sql`select ${disruptionMinerals.mineralCode}, ${disruptions.id}, ${disruptions.level}
         from ${disruptionMinerals} join ${disruptions} on ${disruptions.id} = ${disruptionMinerals.disruptionId}
         where ${disruptionMinerals.active}
-        ${present.has('codes') ? sql`and ${disruptionMinerals.mineralCode} = any(string_to_array(${sql.placeholder('codes')}::text, ','))` : sql``}`,
+        ${present.has('codes') ? sql`and ${disruptionMinerals.mineralCode} = any(${textColumn('codes')})` : sql``}`,
 );
 
 /** The active disruption covering each of these minerals (all minerals when `codes` is omitted). */
@@ -99,7 +99,7 @@ export async function activeDisruptions(
 ): Promise<Map<string, { disruptionId: string; level: DisruptionLevel }>> {
   if (codes?.length === 0) return new Map();
   const rows = await runPrepared(db, activeDisruptionsStatement(codes ? ['codes'] : []), {
-    codes: codes?.join(','),
+    codes: codes && columnText(codes),
   });
   return new Map(
     rows.map(([code, disruptionId, level]) => [
